@@ -1,0 +1,285 @@
+"""Cross-turn checks (pure): compare a request body with what earlier responses returned.
+
+The stateless analysis sees one request. These functions also see a *lookup* of what the API returned
+before, keyed by the ids the API itself hands out (``toolu_…``/``srvtoolu_…`` tool_use ids and ``msg_…``
+message ids), and find what a single body cannot show:
+
+- ``container_required``: the response being continued returned a ``container`` and the continuation
+  sends none;
+- ``container_mismatch``: the continuation names a different container;
+- ``thread_results_mismatch``: a ``thread: {"type": "continue", "previous_message_id": …}`` request whose
+  tool results do not answer exactly the tool calls of that previous message;
+- ``thinking_modified``: thinking blocks of the latest assistant turn differ from what the API returned.
+
+Nothing here keeps content: a response is remembered as a :class:`ResponseRecord` of ids and one-way
+digests of the thinking blocks (digests never leave the process). No I/O, no OpenTelemetry, no Prometheus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from claude_otel.core.types import Finding
+
+__all__ = [
+    "ResponseRecord",
+    "block_fingerprint",
+    "check_continuity",
+    "record_from_message",
+    "text_digest",
+]
+
+Lookup = Callable[[str], "ResponseRecord | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRecord:
+    """What one response returned, reduced to ids and digests."""
+
+    message_id: str | None
+    tool_use_ids: tuple[str, ...] = ()  # client tool_use blocks
+    server_tool_use_ids: tuple[str, ...] = ()
+    container_id: str | None = None
+    thinking: tuple[tuple[str, ...], ...] = ()  # one fingerprint per thinking/redacted_thinking block
+    stop_reason: str | None = None
+
+    def keys(self) -> tuple[str, ...]:
+        """The ids under which a store should index this record."""
+        ids = (*self.tool_use_ids, *self.server_tool_use_ids)
+        return (self.message_id, *ids) if self.message_id else ids
+
+
+def text_digest(value: str | bytes) -> str:
+    """Short one-way digest of a string (for equality checks only)."""
+    raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+def block_fingerprint(block: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """Fingerprint of a thinking / redacted_thinking block, or None for any other block."""
+    kind = block.get("type")
+    if kind == "thinking":
+        thinking, signature = _str(block.get("thinking")), _str(block.get("signature"))
+        return ("thinking", text_digest(thinking), text_digest(signature))
+    if kind == "redacted_thinking":
+        return ("redacted_thinking", text_digest(_str(block.get("data"))))
+    return None
+
+
+def record_from_message(message: Mapping[str, Any]) -> ResponseRecord | None:
+    """Build a record from a parsed non-streaming Messages API response body (``type: message``)."""
+    if not isinstance(message, Mapping) or message.get("type") != "message":
+        return None
+    tool_ids: list[str] = []
+    server_ids: list[str] = []
+    thinking: list[tuple[str, ...]] = []
+    content = message.get("content")
+    for block in content if isinstance(content, list) else ():
+        if not isinstance(block, Mapping):
+            continue
+        kind = block.get("type")
+        if kind == "tool_use" and isinstance(block.get("id"), str):
+            tool_ids.append(block["id"])
+        elif kind == "server_tool_use" and isinstance(block.get("id"), str):
+            server_ids.append(block["id"])
+        else:
+            fp = block_fingerprint(block)
+            if fp is not None:
+                thinking.append(fp)
+    container = message.get("container")
+    container_id = container.get("id") if isinstance(container, Mapping) else None
+    msg_id = message.get("id")
+    return ResponseRecord(
+        message_id=msg_id if isinstance(msg_id, str) else None,
+        tool_use_ids=tuple(tool_ids),
+        server_tool_use_ids=tuple(server_ids),
+        container_id=container_id if isinstance(container_id, str) else None,
+        thinking=tuple(thinking),
+        stop_reason=message.get("stop_reason") if isinstance(message.get("stop_reason"), str) else None,
+    )
+
+
+def check_continuity(body: Mapping[str, Any], lookup: Lookup) -> tuple[Finding, ...]:
+    """Findings for ``body`` given what earlier responses returned. Never raises on odd input."""
+    if not isinstance(body, Mapping):
+        return ()
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        messages = []
+    findings: list[Finding] = []
+    findings.extend(_thread_findings(body, messages, lookup))
+    idx = _last_assistant_index(messages)
+    if idx is not None:
+        blocks = _blocks(messages[idx])
+        record = _record_for_blocks(blocks, lookup)
+        if record is not None:
+            findings.extend(_container_findings(body, blocks, record))
+            finding = _thinking_finding(idx, blocks, record)
+            if finding is not None:
+                findings.append(finding)
+    return tuple(findings)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _blocks(message: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(message, Mapping):
+        return []
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [b for b in content if isinstance(b, Mapping)]
+
+
+def _last_assistant_index(messages: Sequence[Any]) -> int | None:
+    for i in range(len(messages) - 1, -1, -1):
+        m = messages[i]
+        if isinstance(m, Mapping) and m.get("role") == "assistant":
+            return i
+    return None
+
+
+def _record_for_blocks(blocks: Sequence[Mapping[str, Any]], lookup: Lookup) -> ResponseRecord | None:
+    for block in blocks:
+        if block.get("type") in ("tool_use", "server_tool_use"):
+            block_id = block.get("id")
+            if isinstance(block_id, str) and (record := lookup(block_id)) is not None:
+                return record
+    return None
+
+
+def _request_container_id(body: Mapping[str, Any]) -> tuple[bool, str | None]:
+    container = body.get("container")
+    if container is None:
+        return False, None
+    if isinstance(container, str):
+        return True, container
+    if isinstance(container, Mapping):
+        cid = container.get("id")
+        return True, cid if isinstance(cid, str) else None
+    return True, None
+
+
+def _code_execution_pending(blocks: Sequence[Mapping[str, Any]]) -> bool:
+    for block in blocks:
+        caller = block.get("caller")
+        if (
+            block.get("type") == "tool_use"
+            and isinstance(caller, Mapping)
+            and _str(caller.get("type")).startswith("code_execution")
+        ):
+            return True
+    return False
+
+
+def _container_findings(
+    body: Mapping[str, Any], blocks: Sequence[Mapping[str, Any]], record: ResponseRecord
+) -> list[Finding]:
+    if record.container_id is None:
+        return []
+    present, cid = _request_container_id(body)
+    severity = "error" if _code_execution_pending(blocks) else "warning"
+    if not present:
+        return [
+            Finding(
+                "container_required",
+                severity,
+                "container",
+                f"the response being continued ({record.message_id or 'unknown id'}) returned container "
+                f"{record.container_id} and this request sends no container: send container="
+                f"{record.container_id!r}",
+            )
+        ]
+    if cid is not None and cid != record.container_id:
+        return [
+            Finding(
+                "container_mismatch",
+                severity,
+                "container",
+                f"the response being continued returned container {record.container_id} but this request "
+                f"names {cid}: send the container id of the previous response",
+            )
+        ]
+    return []
+
+
+def _thinking_finding(
+    idx: int, blocks: Sequence[Mapping[str, Any]], record: ResponseRecord
+) -> Finding | None:
+    if not record.thinking:
+        return None
+    sent: list[tuple[int, tuple[str, ...]]] = []
+    for j, block in enumerate(blocks):
+        fp = block_fingerprint(block)
+        if fp is not None:
+            sent.append((j, fp))
+    if not sent:
+        return None  # all dropped: that is thinking_missing_in_tool_loop's business, not a modification
+    expected = list(record.thinking)
+    for k, (j, fp) in enumerate(sent):
+        if k >= len(expected) or fp != expected[k]:
+            return _thinking_modified(idx, j, len(sent), len(expected))
+    if len(sent) != len(expected):
+        return _thinking_modified(idx, sent[-1][0], len(sent), len(expected))
+    return None
+
+
+def _thinking_modified(idx: int, j: int, sent: int, expected: int) -> Finding:
+    return Finding(
+        "thinking_modified",
+        "error",
+        f"messages.{idx}.content.{j}",
+        f"thinking blocks of the latest assistant turn differ from the {expected} the API returned "
+        f"({sent} sent): replay them unchanged, in order, with their signatures",
+    )
+
+
+def _thread_findings(body: Mapping[str, Any], messages: Sequence[Any], lookup: Lookup) -> list[Finding]:
+    thread = body.get("thread")
+    if not isinstance(thread, Mapping) or thread.get("type") != "continue":
+        return []
+    prev = thread.get("previous_message_id")
+    if not isinstance(prev, str) or (record := lookup(prev)) is None:
+        return []
+    expected = set(record.tool_use_ids)
+    first_user = next(
+        (i for i, m in enumerate(messages) if isinstance(m, Mapping) and m.get("role") == "user"), None
+    )
+    got: list[str] = []
+    if first_user is not None:
+        for block in _blocks(messages[first_user]):
+            if block.get("type") == "tool_result" and isinstance(block.get("tool_use_id"), str):
+                got.append(block["tool_use_id"])
+    if not expected and not got:
+        return []
+    missing = sorted(expected - set(got))
+    unexpected = sorted(set(got) - expected)
+    if not missing and not unexpected:
+        return []
+    parts = []
+    if missing:
+        parts.append(f"missing results for {_id_list(missing)}")
+    if unexpected:
+        parts.append(f"results for unknown ids {_id_list(unexpected)}")
+    path = f"messages.{first_user}" if first_user is not None else "messages"
+    return [
+        Finding(
+            "thread_results_mismatch",
+            "error",
+            path,
+            f"thread continues {prev}, which made {len(expected)} tool call(s): {'; '.join(parts)}. "
+            "Answer each tool_use id of that message with exactly one tool_result",
+        )
+    ]
+
+
+def _id_list(ids: Sequence[str]) -> str:
+    return ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
