@@ -1,0 +1,330 @@
+"""The ASGI reverse proxy: forwards every request to the upstream byte for byte, streams responses back
+unbuffered, and answers upstream trouble in the API's own error format.
+
+No retries, no re-encoding: the request body is forwarded as received, the response body as the upstream
+sent it on the wire (``content-encoding`` untouched). Connection-specific headers are dropped both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.cookiejar
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from claude_otel.proxy.errors import error_response, guard_message
+from claude_otel.proxy.headers import request_headers, response_headers
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("claude_otel.proxy")
+
+DEFAULT_UPSTREAM = "https://api.anthropic.com"
+DEFAULT_METRICS_PATH = "/_claude-otel/metrics"
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """What the proxy forwards to and how long it waits. Timeouts in seconds."""
+
+    upstream: str = DEFAULT_UPSTREAM
+    connect_timeout: float = 10.0
+    read_timeout: float = 600.0
+    write_timeout: float = 600.0
+    pool_timeout: float = 30.0
+    max_connections: int = 200
+    max_request_bytes: int = 64 * 1024 * 1024
+    metrics_path: str | None = DEFAULT_METRICS_PATH
+    guard: bool = False
+    trust_env: bool = True
+
+    def __post_init__(self) -> None:
+        url = httpx.URL(self.upstream)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"upstream must be an http(s) URL with a host, got {self.upstream!r}")
+        if url.query or url.fragment:
+            raise ValueError(f"upstream must not carry a query or fragment, got {self.upstream!r}")
+        for name in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.max_connections < 1 or self.max_request_bytes < 1:
+            raise ValueError("max_connections and max_request_bytes must be >= 1")
+        if self.metrics_path is not None and not self.metrics_path.startswith("/"):
+            raise ValueError(f"metrics_path must start with '/', got {self.metrics_path!r}")
+
+    @property
+    def upstream_base(self) -> str:
+        """Scheme, authority and path prefix of the upstream, without a trailing slash."""
+        return self.upstream.rstrip("/")
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """The proxy is shared by many clients: never store upstream cookies."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def make_upstream_client(config: ProxyConfig) -> httpx.AsyncClient:
+    """A plain httpx.AsyncClient for the upstream: no redirects, no cookie jar, the config's timeouts."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.write_timeout,
+            pool=config.pool_timeout,
+        ),
+        limits=httpx.Limits(max_connections=config.max_connections, max_keepalive_connections=64),
+        follow_redirects=False,
+        trust_env=config.trust_env,
+        cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+    )
+
+
+MetricsRenderer = Callable[[], tuple[bytes, str]]
+GuardErrorTypes = tuple[type[BaseException], ...]
+
+
+class ProxyApp:
+    """ASGI3 application. ``client`` is the upstream client (instrumented or not); the app closes it on
+    lifespan shutdown or :meth:`aclose`. ``metrics`` renders the metrics page (body, content type) served at
+    ``config.metrics_path``; ``guard_errors`` are the exception types the client raises to refuse a request
+    before sending it."""
+
+    def __init__(
+        self,
+        config: ProxyConfig,
+        client: httpx.AsyncClient | None = None,
+        *,
+        metrics: MetricsRenderer | None = None,
+        guard_errors: GuardErrorTypes = (),
+    ) -> None:
+        self.config = config
+        self.client = client if client is not None else make_upstream_client(config)
+        self._metrics = metrics
+        self._guard_errors = guard_errors
+        self._base = config.upstream_base
+        self._upstream_name = httpx.URL(config.upstream).netloc.decode("ascii", "replace")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if self._metrics is not None and scope["path"] == self.config.metrics_path:
+                await self._serve_metrics(scope, send)
+            else:
+                await self._proxy(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+
+    # -- lifespan and the local pages -------------------------------------------------------------
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                with contextlib.suppress(Exception):
+                    await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _serve_metrics(self, scope: Scope, send: Send) -> None:
+        assert self._metrics is not None
+        if scope["method"] not in ("GET", "HEAD"):
+            await _send_simple(send, 405, [(b"allow", b"GET, HEAD")], b"")
+            return
+        body, content_type = self._metrics()
+        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+        await _send_simple(send, 200, headers, body)
+
+    # -- forwarding --------------------------------------------------------------------------------
+
+    def upstream_url(self, scope: Scope) -> str:
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        query = scope.get("query_string") or b""
+        return self._base + path + ("?" + query.decode("latin-1") if query else "")
+
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive, self.config.max_request_bytes)
+        if body is None:  # client went away while sending its request
+            return
+        if body is _TOO_LARGE:
+            limit = self.config.max_request_bytes
+            await _send_error(
+                send,
+                *error_response(
+                    413,
+                    "request_too_large",
+                    f"claude-otel proxy: request body exceeds the proxy's limit of {limit} bytes.",
+                    "request_too_large",
+                ),
+            )
+            return
+        assert isinstance(body, bytes)
+        request = httpx.Request(
+            scope["method"], self.upstream_url(scope), headers=request_headers(scope["headers"]), content=body
+        )
+        forward = asyncio.ensure_future(self._forward(request, send))
+        watch = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            await asyncio.wait({forward, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not forward.done():  # the client disconnected: drop the upstream request or stream
+                forward.cancel()
+            watch.cancel()
+            await asyncio.gather(forward, watch, return_exceptions=True)
+
+    async def _forward(self, request: httpx.Request, send: Send) -> None:
+        try:
+            response = await self.client.send(request, stream=True)
+        except self._guard_errors as exc:
+            findings = getattr(exc, "findings", None) or getattr(
+                getattr(exc, "analysis", None), "findings", ()
+            )
+            message = guard_message(findings) if findings else f"claude-otel proxy guard: {exc}"
+            await _send_error(send, *error_response(400, "invalid_request_error", message, "guard"))
+            return
+        except httpx.TimeoutException as exc:
+            phase = _timeout_phase(exc)
+            await _send_error(
+                send,
+                *error_response(
+                    504,
+                    "timeout_error",
+                    f"claude-otel proxy: upstream {self._upstream_name} timed out ({phase}).",
+                    "upstream_timeout",
+                ),
+            )
+            return
+        except httpx.TransportError as exc:
+            await _send_error(
+                send,
+                *error_response(
+                    502,
+                    "api_error",
+                    f"claude-otel proxy: could not reach upstream {self._upstream_name} "
+                    f"({_transport_reason(exc)}).",
+                    "upstream_connect",
+                ),
+            )
+            return
+        except Exception as exc:  # instrumentation or client bug: answer, never hang the client
+            log.error("claude-otel proxy: upstream request failed: %s", type(exc).__name__)
+            await _send_error(
+                send,
+                *error_response(
+                    502,
+                    "api_error",
+                    f"claude-otel proxy: upstream request failed ({type(exc).__name__}).",
+                    "proxy_error",
+                ),
+            )
+            return
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": response_headers(response.headers.raw),
+                }
+            )
+            try:
+                async for chunk in response.aiter_raw():
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except httpx.HTTPError as exc:
+                # Headers are out: the only honest signal left is an incomplete response, so the
+                # connection is closed without the final chunk, as the upstream's was.
+                log.warning(
+                    "claude-otel proxy: upstream stream broke mid-response (%s); closing the client side",
+                    _transport_reason(exc),
+                )
+                return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+
+class _TooLarge:
+    pass
+
+
+_TOO_LARGE = _TooLarge()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | _TooLarge | None:
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        if chunk and not too_large:
+            size += len(chunk)
+            if size > limit:
+                too_large = True
+                chunks = []
+            else:
+                chunks.append(chunk)
+        if not message.get("more_body", False):
+            return _TOO_LARGE if too_large else b"".join(chunks)
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def _send_simple(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _send_error(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await _send_simple(send, status, headers, body)
+
+
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "sending the request"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "waiting for a free connection"
+    return "waiting for the response"
+
+
+def _transport_reason(exc: BaseException) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if "refused" in text:
+            return "connection refused"
+        if "name" in text or "resolution" in text or "known" in text:
+            return "name resolution failed"
+        return "connect failed"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "upstream closed the connection"
+    if isinstance(exc, httpx.ReadError):
+        return "connection reset"
+    return type(exc).__name__

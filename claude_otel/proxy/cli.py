@@ -1,0 +1,107 @@
+"""``claude-otel proxy``: the observing reverse proxy in front of the Messages API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEFAULT_LISTEN = "127.0.0.1:8787"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help="address to serve on")
+    parser.add_argument(
+        "--upstream", default="https://api.anthropic.com", metavar="URL", help="where requests are forwarded"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also serve Prometheus /metrics on this port (0 picks a free one)",
+    )
+    parser.add_argument(
+        "--metrics-path",
+        default="/_claude-otel/metrics",
+        metavar="PATH",
+        help="reserved path on the proxy port for the metrics page ('' to turn it off)",
+    )
+    parser.add_argument(
+        "--guard",
+        action="store_true",
+        help="answer 400 locally, without forwarding, when a request is predicted to fail",
+    )
+    parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="S")
+    parser.add_argument("--read-timeout", type=float, default=600.0, metavar="S")
+    parser.add_argument("--access-log", action="store_true", help="log one line per request (method, path)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from claude_otel.proxy.app import ProxyConfig
+    from claude_otel.proxy.factory import create_proxy
+    from claude_otel.proxy.server import bind_socket, parse_listen, uvicorn_config
+    from claude_otel.proxy.telemetry import otlp_from_env
+
+    try:
+        host, port = parse_listen(args.listen)
+        config = ProxyConfig(
+            upstream=args.upstream,
+            connect_timeout=args.connect_timeout,
+            read_timeout=args.read_timeout,
+            metrics_path=args.metrics_path or None,
+            guard=args.guard,
+        )
+        if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
+            raise ValueError(f"--metrics-port must be 0..65535, got {args.metrics_port}")
+    except ValueError as exc:
+        print(f"claude-otel proxy: {exc}", file=sys.stderr)
+        return 2
+
+    otlp = otlp_from_env()
+    if otlp.notice:
+        print(f"claude-otel proxy: {otlp.notice}", file=sys.stderr)
+    proxy = create_proxy(config, tracer_provider=otlp.tracer_provider)
+    if proxy.instrumentation.notice:
+        print(f"claude-otel proxy: {proxy.instrumentation.notice}", file=sys.stderr)
+
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        print(f"claude-otel proxy: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    base = f"http://{shown}:{bound_port}"
+
+    metrics_server = None
+    if args.metrics_port is not None:
+        import claude_otel
+
+        try:
+            metrics_server, _ = claude_otel.start_metrics_server(
+                args.metrics_port, addr=host, registry=proxy.registry
+            )
+        except OSError as exc:
+            print(
+                f"claude-otel proxy: cannot serve metrics on port {args.metrics_port}: {exc}", file=sys.stderr
+            )
+            sock.close()
+            return 1
+        mport = metrics_server.server_port
+        print(f"claude-otel proxy: metrics on http://{shown}:{mport}/metrics", flush=True)
+    if config.metrics_path:
+        print(f"claude-otel proxy: metrics on {base}{config.metrics_path}", flush=True)
+    print(f"claude-otel proxy: listening on {base} -> {config.upstream}", flush=True)
+    print(f"claude-otel proxy: point clients at it with ANTHROPIC_BASE_URL={base}", flush=True)
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn_config(proxy.app, access_log=args.access_log))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        if metrics_server is not None:
+            metrics_server.shutdown()
+        otlp.shutdown()
+    return 0
