@@ -1,0 +1,74 @@
+"""`claude-otel demo`: argument parsing only (cheap imports); the work happens in ``runner``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port (0 = a free port), got {value}")
+    return value
+
+
+def _duration(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, got {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agents", type=_positive_int, default=16, help="agents in the fleet (default 16)")
+    parser.add_argument(
+        "--duration", type=_duration, default=20.0, help="seconds the fleet runs (default 20)"
+    )
+    parser.add_argument(
+        "--fault-rate", type=_rate, default=0.5, help="share of buggy agents, 0..1 (default 0.5)"
+    )
+    parser.add_argument(
+        "--metrics-port", type=_port, default=9464, help="port of /metrics (default 9464; 0 = a free port)"
+    )
+    parser.add_argument(
+        "--report",
+        default="reports/demo-report.json",
+        help="JSON report path (default reports/demo-report.json)",
+    )
+    parser.add_argument("--no-live", action="store_true", help="plain lines instead of the live view")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fleet plan and the mock (default 1)")
+    parser.add_argument(
+        "--hold", action="store_true", help="keep serving /metrics after the run, until Ctrl-C"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from .runner import DemoConfig, run_demo
+
+    cfg = DemoConfig(
+        agents=args.agents,
+        duration=args.duration,
+        fault_rate=args.fault_rate,
+        metrics_port=args.metrics_port,
+        report=args.report,
+        live=not args.no_live and sys.stdout.isatty(),
+        seed=args.seed,
+        hold=args.hold,
+    )
+    _report, _path, interrupted = run_demo(cfg)
+    return 130 if interrupted else 0

@@ -1,0 +1,95 @@
+"""The live terminal view (rich): the operator's numbers from ``/metrics`` next to the demo's ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Group as RichGroup
+from rich.console import RenderableType
+from rich.panel import Panel
+from rich.table import Table
+
+from .metrics_view import MetricsView
+
+MAX_ROWS = 10
+
+
+def _counter_table(title: str, counts: Mapping[str, int], key: str) -> Table:
+    table = Table(title=title, title_justify="left", expand=True, show_edge=False, pad_edge=False)
+    table.add_column(key, overflow="fold")
+    table.add_column("count", justify="right")
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    for name, value in rows[:MAX_ROWS]:
+        table.add_row(name, str(value))
+    if len(rows) > MAX_ROWS:
+        table.add_row(f"... {len(rows) - MAX_ROWS} more", "")
+    if not rows:
+        table.add_row("-", "0")
+    return table
+
+
+def _prediction_table(prediction: Mapping[str, int]) -> Table:
+    table = Table(title="prediction (from /metrics)", title_justify="left", expand=True, show_edge=False)
+    table.add_column("", overflow="fold")
+    table.add_column("count", justify="right")
+    table.add_row("[green]predicted 400, got 400[/]", str(prediction.get("predicted_and_failed", 0)))
+    table.add_row("[yellow]predicted 400, succeeded[/]", str(prediction.get("predicted_but_succeeded", 0)))
+    table.add_row("[red]400 not predicted[/]", str(prediction.get("failed_not_predicted", 0)))
+    table.add_row("ok, not predicted", str(prediction.get("ok_not_predicted", 0)))
+    return table
+
+
+def _ground_truth_table(groups: Mapping[str, Mapping[str, Any]]) -> Table:
+    table = Table(title="agents (ground truth)", title_justify="left", expand=True, show_edge=False)
+    for col in ("kind", "agents", "requests", "injected", "400s", "predicted"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, g in groups.items():
+        style = "green" if kind == "clean" else ""
+        table.add_row(
+            f"[{style}]{kind}[/]" if style else kind,
+            str(g.get("agents", 0)),
+            str(g.get("requests", 0)),
+            str(g.get("injected", 0)),
+            str(g.get("errors_400", 0)),
+            str(g.get("injected_predicted", 0) if kind != "clean" else g.get("predicted_error", 0)),
+        )
+    return table
+
+
+def _events(recent: list[Any]) -> Table:
+    table = Table(title="recent errors", title_justify="left", expand=True, show_edge=False)
+    for col in ("agent", "kind", "status", "category", "predicted", "request id"):
+        table.add_column(col, overflow="fold")
+    for e in recent[-6:]:
+        table.add_row(
+            str(e.agent), e.kind, str(e.status or "-"), e.category, e.predicted, e.request_id or "-"
+        )
+    return table
+
+
+def render(
+    view: MetricsView,
+    tally: Mapping[str, Any],
+    *,
+    elapsed: float,
+    duration: float,
+    mock_url: str,
+    metrics_url: str,
+) -> RenderableType:
+    """One frame of the live view."""
+    header = (
+        f"[b]claude-otel demo[/]  {elapsed:5.1f}/{duration:.0f} s   requests {view.requests}   "
+        f"400s {view.requests_by_outcome.get('invalid_request', 0)}   mock {mock_url}   metrics {metrics_url}"
+    )
+    grid = Table.grid(expand=True, padding=(0, 2))
+    grid.add_column(ratio=1)
+    grid.add_column(ratio=1)
+    grid.add_row(
+        _counter_table("errors by category (from /metrics)", view.errors_by_category, "category"),
+        _counter_table("findings by rule (error, from /metrics)", view.findings_by_rule, "rule"),
+    )
+    grid.add_row(_prediction_table(view.prediction), _ground_truth_table(tally.get("groups", {})))
+    return Panel(
+        RichGroup(header, grid, _events(list(tally.get("recent", [])))), title="Ctrl-C to stop", expand=True
+    )
