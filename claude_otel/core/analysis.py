@@ -1,13 +1,134 @@
-"""analyze(): placeholder until the walk lands."""
+"""analyze(): parse once, walk once, run the checks, predict. Never raises."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .types import Analysis, Shape
+import orjson
+
+from .checks_pairing import check_container, check_pairing
+from .checks_request import (
+    check_cache_limit,
+    check_history_vs_tools,
+    check_tool_choice,
+    check_tools,
+    check_top_level,
+    count_system_cache,
+)
+from .checks_sequence import check_final_and_thinking, check_roles
+from .findings import Collector
+from .models import model_capabilities
+from .types import PROVIDERS, Analysis, Finding, Shape
+from .walk import walk_messages
+
+_MAX_MODEL_LEN = 128
+
+
+def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:
+    """(parsed value, body bytes, one-line parse error or None)."""
+    if isinstance(body, Mapping):
+        return body, 0, None
+    if isinstance(body, (bytes, bytearray, memoryview, str)):
+        size = len(body.encode("utf-8", "surrogatepass")) if isinstance(body, str) else len(body)
+        try:
+            return orjson.loads(body), size, None
+        except orjson.JSONDecodeError as e:
+            return None, size, f"line {e.lineno} column {e.colno}: {e.msg}"
+        except Exception as e:  # e.g. unencodable surrogates in a str
+            return None, size, f"not valid JSON text: {type(e).__name__}"
+    return None, 0, f"body is a {type(body).__name__}, not bytes, str or a mapping"
+
+
+def _predict(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "ok"
+    for f in findings:
+        if f.severity == "error":
+            return "error"
+    return "warning"
 
 
 def analyze(
-    body: bytes | str | Mapping, *, provider: str = "anthropic", max_bytes: int | None = None
+    body: bytes | str | Mapping,
+    *,
+    provider: str = "anthropic",
+    max_bytes: int | None = None,
+    betas: Sequence[str] = (),
 ) -> Analysis:
-    return Analysis(shape=Shape(), predicted="ok")
+    """Shape + findings of one Messages API request body. Never raises (see docs/interfaces.md §1)."""
+    shape = Shape()
+    try:
+        if betas:
+            shape.betas = tuple(b for b in betas if isinstance(b, str))
+        if provider not in PROVIDERS:
+            provider = "anthropic"
+        if max_bytes is not None and isinstance(body, (bytes, bytearray, memoryview, str)):
+            size = len(body) if not isinstance(body, str) else len(body.encode("utf-8", "surrogatepass"))
+            if size > max_bytes:
+                shape.body_bytes = size
+                return Analysis(shape=shape, predicted="skipped")
+        parsed, size, err = parse_body(body)
+        shape.body_bytes = size
+        if err is not None:
+            return Analysis(shape=shape, predicted="unparsed", parse_error=err)
+        if not isinstance(parsed, Mapping):
+            return Analysis(
+                shape=shape,
+                predicted="unparsed",
+                parse_error=f"body is a JSON {type(parsed).__name__}, not an object",
+            )
+        if not isinstance(parsed, dict):
+            parsed = dict(parsed)
+        out = Collector(provider)
+        _analyze_dict(parsed, shape, out)
+        findings = tuple(out.items)
+        return Analysis(shape=shape, findings=findings, predicted=_predict(findings), body=parsed)
+    except Exception as e:  # the core never raises into the application
+        return Analysis(shape=shape, predicted="unparsed", parse_error=f"internal error: {type(e).__name__}")
+
+
+def _analyze_dict(body: dict, shape: Shape, out: Collector) -> None:
+    get = body.get
+    model = get("model")
+    if isinstance(model, str):
+        shape.model = model[:_MAX_MODEL_LEN]
+    shape.stream = get("stream") is True
+    mt = get("max_tokens")
+    if isinstance(mt, int) and not isinstance(mt, bool):
+        shape.max_tokens = mt
+    caps = model_capabilities(model) if isinstance(model, str) else None
+    thinking = check_top_level(body, shape, out, caps)
+
+    tools = check_tools(get("tools"), out)
+    shape.tools_declared = tools.declared
+    shape.tools_deferred = tools.deferred
+    shape.tool_choice = check_tool_choice(get("tool_choice"), shape, out)
+    shape.container = get("container") is not None
+    thread = get("thread")
+    tt = None
+    if thread is not None:
+        tt = thread.get("type") if isinstance(thread, dict) else None
+        tt = tt if tt in ("create", "continue") else "other"
+    shape.thread = tt
+    continuing = tt == "continue"
+
+    messages = get("messages")
+    if not isinstance(messages, list) or not messages:
+        what = (
+            "missing" if messages is None else "empty" if messages == [] else f"a {type(messages).__name__}"
+        )
+        out.add("messages_empty", "messages", f"messages is {what}")
+        messages = []
+    shape.message_count = len(messages)
+    res = walk_messages(messages, shape, out)
+    turns = res.turns
+    shape.last_role = turns[-1].role if turns else None
+
+    check_pairing(turns, shape, out, continuing)
+    check_container(turns, out, shape.container, continuing)
+    check_roles(turns, messages, out, out.provider)
+    check_final_and_thinking(turns, out, caps, thinking)
+    check_history_vs_tools(res, tools, out, continuing)
+    explicit = shape.cache_control_count + tools.cache_control + count_system_cache(get("system"))
+    check_cache_limit(shape, explicit, bool(get("cache_control")), out)

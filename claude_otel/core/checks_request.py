@@ -1,0 +1,272 @@
+"""Request-level checks (pure): top-level fields, tools[] (B, G), tool_choice, thinking config (D8-D11),
+model caps (H), cache_control limit, and the cross-checks between the history and tools[]."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .findings import Collector, fmt_ids, safe_name
+from .models import ModelCapabilities
+from .types import Shape
+from .walk import WalkResult
+
+TOOL_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
+THINKING_CONFIG_TYPES = frozenset({"enabled", "disabled", "adaptive", "between_tools"})
+CACHE_CONTROL_MAX = 4
+_SUB_TOOLS = {"bash_code_execution": "code_execution", "text_editor_code_execution": "code_execution"}
+
+
+class ToolsInfo:
+    __slots__ = ("cache_control", "declared", "deferred", "names", "opaque", "present")
+
+    def __init__(self) -> None:
+        self.present = False
+        self.declared = 0
+        self.deferred = 0
+        self.names: set[str] = set()
+        self.opaque = False  # toolsets / MCP toolsets: member names cannot be enumerated
+        self.cache_control = 0
+
+
+def _open_object_schema(schema: Any, depth: int = 0) -> bool:
+    """True when some object schema inside lacks additionalProperties: false (strict tools)."""
+    if depth > 32 or not isinstance(schema, dict):
+        return False
+    if schema.get("type") == "object" and schema.get("additionalProperties") is not False:
+        return True
+    props = schema.get("properties")
+    if isinstance(props, dict) and any(_open_object_schema(v, depth + 1) for v in props.values()):
+        return True
+    for key in ("items", "$defs", "definitions"):
+        sub = schema.get(key)
+        if isinstance(sub, dict):
+            if key == "items":
+                if _open_object_schema(sub, depth + 1):
+                    return True
+            elif any(_open_object_schema(v, depth + 1) for v in sub.values()):
+                return True
+    for key in ("anyOf", "oneOf", "allOf"):
+        sub = schema.get(key)
+        if isinstance(sub, list) and any(_open_object_schema(v, depth + 1) for v in sub):
+            return True
+    return False
+
+
+def check_tools(tools: Any, out: Collector) -> ToolsInfo:
+    info = ToolsInfo()
+    if tools is None:
+        return info
+    if not isinstance(tools, list):
+        out.add("field_required", "tools", f"tools is a {type(tools).__name__}, not a list")
+        return info
+    info.present = bool(tools)
+    seen: set[str] = set()
+    for k, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            continue
+        info.declared += 1
+        if tool.get("defer_loading") is True:
+            info.deferred += 1
+        if tool.get("cache_control"):
+            info.cache_control += 1
+        ttype = tool.get("type")
+        name = tool.get("name")
+        if isinstance(ttype, str) and ("toolset" in ttype or ttype.startswith("mcp")):
+            info.opaque = True
+        if isinstance(name, str):
+            if name in seen:
+                out.add("tool_name_duplicate", f"tools.{k}", f"tool name {safe_name(name)} is declared twice")
+            seen.add(name)
+            info.names.add(name)
+        if ttype is not None and ttype != "custom":
+            continue  # Anthropic-defined / server tools: fixed names, no input_schema
+        if not isinstance(name, str) or not TOOL_NAME_RE.fullmatch(name):
+            out.add(
+                "tool_name_pattern",
+                f"tools.{k}.custom.name",
+                f"tools.{k} name {safe_name(name)} does not match ^[a-zA-Z0-9_-]{{1,128}}$",
+            )
+        schema = tool.get("input_schema")
+        path = f"tools.{k}.custom.input_schema"
+        if schema is None:
+            out.add("tool_input_schema_invalid", path, f"tools.{k} ({safe_name(name)}) has no input_schema")
+        elif not isinstance(schema, dict) or schema.get("type") != "object":
+            out.add(
+                "tool_input_schema_invalid",
+                path,
+                f"tools.{k} ({safe_name(name)}) input_schema type is not object",
+            )
+        elif any(key in schema for key in ("oneOf", "allOf", "anyOf")):
+            out.add(
+                "tool_input_schema_invalid",
+                path,
+                f"tools.{k} ({safe_name(name)}) input_schema has oneOf/allOf/anyOf at the top level",
+            )
+        elif tool.get("strict") is True and _open_object_schema(schema):
+            out.add(
+                "strict_schema_not_closed",
+                f"tools.{k}.custom",
+                f"strict tool {safe_name(name)} has an object schema without additionalProperties false",
+            )
+    if info.declared and info.deferred == info.declared:
+        out.add("all_tools_deferred", "tools", f"all {info.declared} tools have defer_loading true")
+    return info
+
+
+def check_tool_choice(tc: Any, shape: Shape, out: Collector) -> str | None:
+    """B7; returns the tool_choice type (bounded) for the shape."""
+    if tc is None:
+        return None
+    if not isinstance(tc, dict):
+        out.add("tool_choice_shape", "tool_choice", f"tool_choice is a {type(tc).__name__}, not an object")
+        return "other"
+    t = tc.get("type")
+    if t not in TOOL_CHOICE_TYPES:
+        out.add(
+            "tool_choice_shape", "tool_choice", f"tool_choice type {safe_name(t)} is not auto/any/tool/none"
+        )
+        return "other"
+    if t == "tool" and not isinstance(tc.get("name"), str):
+        out.add("tool_choice_shape", "tool_choice.tool.name", "tool_choice type tool has no name")
+    return t
+
+
+def check_top_level(body: dict, shape: Shape, out: Collector, caps: ModelCapabilities | None) -> str | None:
+    """model / max_tokens / thinking config; returns the thinking type (or None)."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        out.add("field_required", "model", "model is missing or not a string")
+    mt = body.get("max_tokens")
+    if mt is None:
+        out.add("field_required", "max_tokens", "max_tokens is missing (required by /v1/messages)", "warning")
+    elif not isinstance(mt, int) or isinstance(mt, bool) or mt < 0:
+        out.add("field_required", "max_tokens", "max_tokens is not a non-negative integer")
+        mt = None
+    elif caps is not None and caps.max_tokens is not None and mt > caps.max_tokens:
+        out.add(
+            "max_tokens_exceeds_model",
+            "max_tokens",
+            f"max_tokens {mt} > {caps.max_tokens}, the cap of {caps.family}",
+        )
+
+    thinking = body.get("thinking")
+    ttype = None
+    if isinstance(thinking, dict):
+        ttype = thinking.get("type")
+        if ttype not in THINKING_CONFIG_TYPES:
+            ttype = "other"
+    elif thinking is not None:
+        ttype = "other"
+    shape.thinking = ttype
+    if ttype == "enabled":
+        bt = thinking.get("budget_tokens")  # type: ignore[union-attr]
+        if isinstance(bt, int) and not isinstance(bt, bool):
+            if bt < 1024:
+                out.add("thinking_budget", "thinking.enabled.budget_tokens", f"budget_tokens {bt} < 1024")
+            elif isinstance(mt, int) and bt >= mt:
+                # interleaved thinking with tools lets the budget exceed max_tokens
+                sev = "warning" if body.get("tools") else None
+                out.add(
+                    "thinking_budget",
+                    "thinking.enabled.budget_tokens",
+                    f"budget_tokens {bt} >= max_tokens {mt}",
+                    sev,
+                )
+        elif "budget_tokens" not in thinking:  # type: ignore[operator]
+            out.add(
+                "field_required",
+                "thinking.enabled.budget_tokens",
+                "thinking type enabled has no budget_tokens",
+            )
+    if ttype in ("enabled", "adaptive"):
+        sev = None if ttype == "enabled" else "warning"
+        tc = body.get("tool_choice")
+        if isinstance(tc, dict) and tc.get("type") in ("any", "tool"):
+            out.add(
+                "thinking_forced_tool_choice",
+                "tool_choice",
+                f"thinking {ttype} with tool_choice {tc['type']}",
+                sev,
+            )
+        temp = body.get("temperature")
+        if isinstance(temp, (int, float)) and not isinstance(temp, bool) and temp != 1:
+            out.add(
+                "thinking_sampling_params", "temperature", f"thinking {ttype} with temperature {temp}", sev
+            )
+    if (
+        caps is not None
+        and caps.thinking_types is not None
+        and ttype in ("enabled", "adaptive", "disabled")
+        and ttype not in caps.thinking_types
+    ):
+        out.add(
+            "thinking_type_unsupported",
+            "thinking.type",
+            f"thinking type {ttype} is not accepted by {caps.family}"
+            f" (accepts {', '.join(sorted(caps.thinking_types))})",
+        )
+    return ttype
+
+
+def count_system_cache(system: Any) -> int:
+    if isinstance(system, list):
+        return sum(1 for b in system if isinstance(b, dict) and b.get("cache_control"))
+    return 0
+
+
+def check_cache_limit(shape: Shape, explicit: int, auto: bool, out: Collector) -> None:
+    shape.cache_control_count = explicit + (1 if auto else 0)
+    if explicit > CACHE_CONTROL_MAX:
+        out.add("cache_control_limit", "", f"{explicit} blocks carry cache_control (max {CACHE_CONTROL_MAX})")
+    elif explicit + (1 if auto else 0) > CACHE_CONTROL_MAX:
+        out.add(
+            "cache_control_limit",
+            "cache_control",
+            f"{explicit} cache_control blocks plus top-level automatic caching exceed {CACHE_CONTROL_MAX}",
+            "warning",
+        )
+
+
+def check_history_vs_tools(res: WalkResult, tools: ToolsInfo, out: Collector, thread: bool) -> None:
+    """B1, B2, G1, E5: what the history references must be defined in tools[]."""
+    if res.has_tool_blocks and not tools.present:
+        if not thread:
+            out.add(
+                "tools_required_for_tool_blocks",
+                "tools",
+                "messages hold tool_use/tool_result blocks but no tools",
+            )
+        return
+    if not tools.present or tools.opaque or res.tool_changes:
+        return  # tools in effect cannot be enumerated
+    names = tools.names
+    unknown_refs: dict[Any, str] = {}
+    for name, path in res.tool_refs:
+        if name not in names and name not in unknown_refs:
+            unknown_refs[name] = path
+    for name, path in unknown_refs.items():
+        out.add("tool_reference_unknown", path, f"tool_reference {safe_name(name)} is not in tools[]")
+    missing: dict[Any, str] = {}
+    for name, path in res.history_tool_names:
+        if name not in names and name not in missing:
+            missing[name] = path
+    if missing:
+        first = next(iter(missing.values()))
+        out.add(
+            "tool_use_name_not_in_tools",
+            first,
+            f"tool_use names {fmt_ids(safe_name(n) for n in missing)} are not in tools[]",
+        )
+    for sname in res.server_names:
+        if not isinstance(sname, str):
+            continue
+        need = _SUB_TOOLS.get(sname, sname)
+        if need not in names:
+            out.add(
+                "server_tool_missing_from_tools",
+                "tools",
+                f"history holds {safe_name(sname)} server tool blocks"
+                f" but tools[] has no {safe_name(need)} tool",
+            )

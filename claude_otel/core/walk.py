@@ -1,0 +1,499 @@
+"""The single pass over a parsed request body.
+
+`walk_messages` visits every message and content block once. It fills the Shape counters, emits the
+findings that need only one block (field presence, id patterns, empty text, media sizes, placement),
+and summarises each merged turn (consecutive same-role messages, as the API merges them) into a
+`Turn` record that the sequence and pairing checks read. Nothing else in the core iterates blocks.
+No text, input, output or base64 is copied: only lengths, ids, names and types.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .findings import Collector, safe_name
+from .types import Shape
+
+TOOL_ID_RE = re.compile(r"[a-zA-Z0-9_-]+")
+SERVER_ID_RE = re.compile(r"srvtoolu_[a-zA-Z0-9_]+")
+
+IMAGE_MAX_BYTES = 5 * 1024 * 1024  # 5,242,880
+
+SERVER_TOOL_NAMES = frozenset(
+    {
+        "web_search",
+        "web_fetch",
+        "code_execution",
+        "bash_code_execution",
+        "text_editor_code_execution",
+        "tool_search_tool_regex",
+        "tool_search_tool_bm25",
+        "advisor",
+    }
+)
+# server result block types (assistant-side) whose tool_use_id must name a srvtoolu_ server_tool_use
+SERVER_RESULT_TYPES = frozenset(
+    {
+        "web_search_tool_result",
+        "web_fetch_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
+        "tool_search_tool_result",
+        "advisor_tool_result",
+    }
+)
+KNOWN_BLOCK_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "document",
+        "search_result",
+        "thinking",
+        "redacted_thinking",
+        "tool_use",
+        "tool_result",
+        "server_tool_use",
+        "container_upload",
+        "tool_reference",
+        "browser_state",
+        "mcp_tool_use",
+        "mcp_tool_result",
+        "mcp_tool_listing",
+        "compaction",
+        "fallback",
+        "tool_addition",
+        "tool_removal",
+        *SERVER_RESULT_TYPES,
+    }
+)
+THINKING_TYPES = ("thinking", "redacted_thinking")
+# blocks that make a tool set change mid-conversation (the core cannot know the tools in effect)
+TOOL_CHANGE_TYPES = frozenset({"compaction", "tool_addition", "tool_removal", "mcp_tool_listing"})
+
+
+class Turn:
+    """One merged turn: consecutive messages of one role (system messages are separate turns)."""
+
+    __slots__ = (
+        "first_block_type",
+        "has_fallback",
+        "has_thinking",
+        "last_block",
+        "last_block_path",
+        "msgs",
+        "non_result_blocks",
+        "other_before_result",
+        "result_msgs",
+        "results",
+        "role",
+        "server_unresolved",
+        "text_after_tool_use",
+        "tool_uses",
+    )
+
+    def __init__(self, role: str, idx: int) -> None:
+        self.role = role
+        self.msgs: list[int] = [idx]
+        self.tool_uses: list[tuple[Any, int, int, Any, bool]] = []  # (id, msg, block, name, code-exec caller)
+        self.results: list[tuple[Any, int, int]] = []  # (tool_use_id, msg, block)
+        self.result_msgs = 0
+        self.other_before_result: tuple[int, int] | None = None  # first non-result block before a result
+        self.text_after_tool_use: tuple[int, int] | None = None
+        self.server_unresolved: dict[Any, tuple[int, int]] = {}
+        self.has_thinking = False
+        self.has_fallback = False
+        self.first_block_type: Any = None  # type of the first block of the first non-empty message
+        self.last_block: Any = None  # the last block of the turn (a dict, or a str for string content)
+        self.last_block_path = ""
+        self.non_result_blocks = 0
+
+
+class WalkResult:
+    __slots__ = (
+        "has_tool_blocks",
+        "history_tool_names",
+        "server_names",
+        "tool_changes",
+        "tool_refs",
+        "turns",
+    )
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+        self.tool_refs: list[tuple[Any, str]] = []  # (tool_name, path)
+        self.server_names: set[Any] = set()
+        self.history_tool_names: list[tuple[Any, str]] = []  # client tool_use names (name, path)
+        self.has_tool_blocks = False
+        self.tool_changes = False
+
+
+def _count(counts: dict[str, int], t: Any) -> None:
+    if t not in KNOWN_BLOCK_TYPES:
+        t = "other"
+    counts[t] = counts.get(t, 0) + 1
+
+
+def _image_check(b: dict, path: str, shape: Shape, out: Collector) -> None:
+    src = b.get("source")
+    if isinstance(src, dict) and src.get("type") == "base64":
+        data = src.get("data")
+        if isinstance(data, str) and len(data) > IMAGE_MAX_BYTES:
+            n = len(data)
+            decoded = n * 3 // 4 - (2 if data.endswith("==") else 1 if data.endswith("=") else 0)
+            where = f"{path}.image.source.base64"
+            if decoded > IMAGE_MAX_BYTES:
+                out.add("image_too_large", where, f"image is {decoded} bytes > {IMAGE_MAX_BYTES} bytes")
+            else:
+                out.add(
+                    "image_too_large",
+                    where,
+                    f"image base64 is {n} characters ({decoded} bytes decoded), close to the 5 MB limit",
+                    "warning",
+                )
+
+
+def _nested(content: list, path: str, shape: Shape, res: WalkResult, out: Collector) -> int:
+    """Blocks inside tool_result.content; returns the number of cache_control markers."""
+    counts = shape.block_counts
+    cc = 0
+    for j, nb in enumerate(content):
+        if not isinstance(nb, dict):
+            continue
+        t = nb.get("type")
+        _count(counts, t)
+        if nb.get("cache_control"):
+            cc += 1
+        if t == "tool_reference":
+            shape.tool_reference_count += 1
+            res.tool_refs.append((nb.get("tool_name"), f"{path}.content.{j}"))
+        elif t == "image":
+            shape.image_count += 1
+            _image_check(nb, f"{path}.content.{j}", shape, out)
+        elif t == "document":
+            shape.document_count += 1
+    return cc
+
+
+def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
+    res = WalkResult()
+    turns = res.turns
+    counts = shape.block_counts
+    by_role = shape.messages_by_role
+    seen_tool_ids: set[Any] = set()
+    n_msgs = len(messages)
+    last_idx = n_msgs - 1
+    turn: Turn | None = None
+    cc = 0
+    id_match = TOOL_ID_RE.fullmatch
+    srv_match = SERVER_ID_RE.fullmatch
+
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            out.add("role_invalid", f"messages.{i}", f"messages.{i} is not an object")
+            by_role["other"] = by_role.get("other", 0) + 1
+            turn = None
+            continue
+        role = m.get("role")
+        if role == "user" or role == "assistant" or role == "system":
+            by_role[role] = by_role.get(role, 0) + 1
+        else:
+            by_role["other"] = by_role.get("other", 0) + 1
+            out.add("role_invalid", f"messages.{i}.role", f"messages.{i} has role {safe_name(role)}")
+            turn = None
+            continue
+        if turn is not None and turn.role == role and role != "system":
+            turn.msgs.append(i)
+        else:
+            turn = Turn(role, i)
+            turns.append(turn)
+        is_user = role == "user"
+        is_asst = role == "assistant"
+
+        content = m.get("content", None)
+        if isinstance(content, str):
+            turn.non_result_blocks += 1
+            counts["text"] = counts.get("text", 0) + 1
+            if not content:
+                if not (is_asst and i == last_idx):
+                    out.add(
+                        "message_content_empty",
+                        f"messages.{i}",
+                        f"messages.{i} ({role}) has empty string content",
+                    )
+            elif content.isspace() and not (is_asst and i == last_idx):
+                out.add(
+                    "text_block_empty",
+                    f"messages.{i}",
+                    f"messages.{i} ({role}) content is whitespace only",
+                )
+            if turn.first_block_type is None:
+                turn.first_block_type = "text"
+            turn.last_block = content
+            turn.last_block_path = f"messages.{i}"
+            if turn.tool_uses and turn.text_after_tool_use is None:
+                turn.text_after_tool_use = (i, 0)
+            if is_user and turn.other_before_result is None:
+                turn.other_before_result = (i, 0)
+            continue
+        if not isinstance(content, list):
+            if content is None and "content" not in m:
+                out.add("field_required", f"messages.{i}.content", f"messages.{i} has no content field")
+            else:
+                out.add(
+                    "field_required",
+                    f"messages.{i}.content",
+                    f"messages.{i}.content is a {type(content).__name__}, not a string or a list of blocks",
+                )
+            continue
+        if not content:
+            if not (is_asst and i == last_idx):
+                out.add(
+                    "message_content_empty",
+                    f"messages.{i}",
+                    f"messages.{i} ({role}) has an empty content list",
+                )
+            continue
+
+        msg_has_thinking = False
+        msg_has_result = False
+        first_type = None
+        nblocks = len(content)
+        for j, b in enumerate(content):
+            if not isinstance(b, dict):
+                continue
+            t = b.get("type")
+            if first_type is None:
+                first_type = t
+            if t not in KNOWN_BLOCK_TYPES:
+                counts["other"] = counts.get("other", 0) + 1
+            else:
+                counts[t] = counts.get(t, 0) + 1
+            if b.get("cache_control"):
+                cc += 1
+                if t == "thinking" or t == "redacted_thinking":
+                    out.add(
+                        "cache_control_on_thinking",
+                        f"messages.{i}.content.{j}.{t}.cache_control",
+                        f"{t} block carries cache_control",
+                    )
+
+            if t == "text":
+                turn.non_result_blocks += 1
+                txt = b.get("text")
+                if isinstance(txt, str):
+                    if not txt or txt.isspace():
+                        out.add(
+                            "text_block_empty",
+                            f"messages.{i}.content.{j}",
+                            "text block is " + ("empty" if not txt else "whitespace only"),
+                        )
+                elif "text" not in b:
+                    out.add(
+                        "field_required",
+                        f"messages.{i}.content.{j}.text.text",
+                        "text block has no text field",
+                    )
+                if turn.tool_uses and turn.text_after_tool_use is None:
+                    turn.text_after_tool_use = (i, j)
+                if is_user and turn.other_before_result is None:
+                    turn.other_before_result = (i, j)
+            elif t == "tool_use":
+                res.has_tool_blocks = True
+                shape.tool_use_count += 1
+                tid = b.get("id")
+                path = f"messages.{i}.content.{j}"
+                if not is_asst:
+                    out.add("tool_use_in_user", path, f"tool_use {safe_name(tid)} sits in a {role} message")
+                if "id" not in b or "name" not in b or "input" not in b:
+                    missing = [f for f in ("id", "name", "input") if f not in b]
+                    out.add(
+                        "tool_result_field_missing",
+                        f"{path}.tool_use.{missing[0]}",
+                        f"tool_use lacks {', '.join(missing)}",
+                    )
+                if "id" in b:
+                    if not isinstance(tid, str) or not id_match(tid):
+                        out.add(
+                            "tool_use_id_pattern",
+                            f"{path}.tool_use.id",
+                            f"tool_use id {safe_name(tid)} does not match ^[a-zA-Z0-9_-]+$",
+                        )
+                    elif tid in seen_tool_ids:
+                        out.add("tool_use_id_duplicate", path, f"tool_use id {tid} appears more than once")
+                    else:
+                        seen_tool_ids.add(tid)
+                if "input" in b and not isinstance(b["input"], dict):
+                    out.add(
+                        "tool_use_input_not_object",
+                        f"{path}.tool_use.input",
+                        f"tool_use {safe_name(tid)} input is a {type(b['input']).__name__}",
+                    )
+                for extra in ("index", "partial_json", "text"):
+                    if extra in b:
+                        out.add(
+                            "block_extra_fields",
+                            f"{path}.tool_use.{extra}",
+                            f"tool_use {safe_name(tid)} carries streaming field {extra}",
+                        )
+                        break
+                caller = b.get("caller")
+                ce = False
+                if isinstance(caller, dict):
+                    ct = caller.get("type")
+                    ce = isinstance(ct, str) and ct.startswith("code_execution")
+                name = b.get("name")
+                if is_asst:
+                    if "toolset_name" not in b:
+                        res.history_tool_names.append((name, path))
+                    turn.tool_uses.append((tid, i, j, name, ce))
+                turn.non_result_blocks += 1
+            elif t == "tool_result":
+                res.has_tool_blocks = True
+                shape.tool_result_count += 1
+                path = f"messages.{i}.content.{j}"
+                tuid = b.get("tool_use_id")
+                if not is_user:
+                    out.add(
+                        "tool_result_in_assistant",
+                        f"messages.{i}",
+                        f"tool_result {safe_name(tuid)} sits in a {role} message",
+                    )
+                if "tool_use_id" not in b:
+                    out.add(
+                        "tool_result_field_missing",
+                        f"{path}.tool_result.tool_use_id",
+                        "tool_result lacks tool_use_id",
+                    )
+                elif not isinstance(tuid, str) or not id_match(tuid):
+                    out.add(
+                        "tool_use_id_pattern",
+                        f"{path}.tool_result.tool_use_id",
+                        f"tool_result tool_use_id {safe_name(tuid)} does not match ^[a-zA-Z0-9_-]+$",
+                    )
+                rc = b.get("content")
+                if b.get("is_error") is True and (rc is None or rc == "" or rc == []):
+                    out.add(
+                        "tool_result_empty_error",
+                        f"{path}.tool_result",
+                        f"tool_result {safe_name(tuid)} has is_error true and empty content",
+                    )
+                if isinstance(rc, list) and rc:
+                    cc += _nested(rc, path, shape, res, out)
+                if is_user:
+                    if not msg_has_result:
+                        msg_has_result = True
+                        turn.result_msgs += 1
+                    turn.results.append((tuid, i, j))
+            elif t == "thinking" or t == "redacted_thinking":
+                shape.thinking_block_count += 1
+                msg_has_thinking = True
+                path = f"messages.{i}.content.{j}"
+                if t == "thinking":
+                    if not isinstance(b.get("thinking"), str):
+                        out.add(
+                            "thinking_field_missing",
+                            f"{path}.thinking.thinking",
+                            "thinking block lacks thinking",
+                        )
+                    if not isinstance(b.get("signature"), str):
+                        out.add(
+                            "thinking_field_missing",
+                            f"{path}.thinking.signature",
+                            "thinking block lacks signature",
+                        )
+                elif not isinstance(b.get("data"), str):
+                    out.add(
+                        "thinking_field_missing",
+                        f"{path}.redacted_thinking.data",
+                        "redacted_thinking lacks data",
+                    )
+                if is_user:
+                    out.add("thinking_block_in_user", path, f"{t} block sits in a user message")
+                turn.non_result_blocks += 1
+            elif t == "server_tool_use":
+                shape.server_tool_use_count += 1
+                sid = b.get("id")
+                path = f"messages.{i}.content.{j}"
+                if not isinstance(sid, str) or not srv_match(sid):
+                    out.add(
+                        "server_tool_id_pattern",
+                        f"{path}.server_tool_use.id",
+                        f"server_tool_use id {safe_name(sid)} does not match ^srvtoolu_[a-zA-Z0-9_]+$",
+                    )
+                name = b.get("name")
+                res.server_names.add(name if isinstance(name, str) else None)
+                if name not in SERVER_TOOL_NAMES:
+                    out.add(
+                        "server_tool_name_invalid",
+                        f"{path}.server_tool_use.name",
+                        f"server tool {safe_name(name)}",
+                    )
+                if is_asst:
+                    turn.server_unresolved[sid if isinstance(sid, str) else id(b)] = (i, j)
+                turn.non_result_blocks += 1
+            elif t in SERVER_RESULT_TYPES:
+                shape.server_tool_result_count += 1
+                tuid = b.get("tool_use_id")
+                path = f"messages.{i}.content.{j}"
+                if not isinstance(tuid, str) or not srv_match(tuid):
+                    out.add(
+                        "server_tool_id_pattern",
+                        f"{path}.{t}.tool_use_id",
+                        f"{t} tool_use_id {safe_name(tuid)} does not match ^srvtoolu_[a-zA-Z0-9_]+$",
+                    )
+                elif is_asst and turn.server_unresolved.pop(tuid, None) is None:
+                    out.add(
+                        "server_tool_result_orphan",
+                        path,
+                        f"{t} {tuid} has no server_tool_use before it in this assistant turn",
+                    )
+                if t == "tool_search_tool_result":
+                    inner = b.get("content")
+                    refs = inner.get("tool_references") if isinstance(inner, dict) else None
+                    if isinstance(refs, list):
+                        for k, r in enumerate(refs):
+                            if isinstance(r, dict):
+                                shape.tool_reference_count += 1
+                                res.tool_refs.append(
+                                    (r.get("tool_name"), f"{path}.content.tool_references.{k}")
+                                )
+                turn.non_result_blocks += 1
+            else:
+                if t == "image":
+                    shape.image_count += 1
+                    _image_check(b, f"messages.{i}.content.{j}", shape, out)
+                elif t == "document":
+                    shape.document_count += 1
+                elif t == "fallback":
+                    turn.has_fallback = True
+                elif t in TOOL_CHANGE_TYPES:
+                    res.tool_changes = True
+                if is_user and turn.other_before_result is None and t != "tool_reference":
+                    turn.other_before_result = (i, j)
+                if turn.tool_uses and turn.text_after_tool_use is None and (t == "image" or t == "document"):
+                    turn.text_after_tool_use = (i, j)
+                turn.non_result_blocks += 1
+
+        if turn.first_block_type is None:
+            turn.first_block_type = first_type
+        if msg_has_thinking:
+            turn.has_thinking = True
+            if (
+                is_asst
+                and first_type != "thinking"
+                and first_type != "redacted_thinking"
+                and not turn.has_fallback
+            ):
+                out.add(
+                    "thinking_not_first",
+                    f"messages.{i}.content.0",
+                    f"messages.{i} holds thinking blocks but starts with {safe_name(first_type)}",
+                )
+        lb = content[nblocks - 1]
+        turn.last_block = lb
+        turn.last_block_path = f"messages.{i}.content.{nblocks - 1}"
+
+    shape.cache_control_count += cc
+    return res
