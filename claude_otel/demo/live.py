@@ -42,8 +42,9 @@ def _prediction_table(prediction: Mapping[str, int]) -> Table:
 
 def _ground_truth_table(groups: Mapping[str, Mapping[str, Any]]) -> Table:
     table = Table(title="agents (ground truth)", title_justify="left", expand=True, show_edge=False)
-    for col in ("kind", "agents", "requests", "injected", "400s", "predicted"):
-        table.add_column(col, justify="left" if col == "kind" else "right")
+    table.add_column("kind", no_wrap=True, min_width=21)
+    for col in ("agents", "requests", "injected", "400s", "predicted"):
+        table.add_column(col, justify="right")
     for kind, g in groups.items():
         style = "green" if kind == "clean" else ""
         table.add_row(
@@ -62,10 +63,14 @@ def _events(recent: list[Any]) -> Table:
     for col in ("agent", "kind", "status", "category", "predicted", "request id"):
         table.add_column(col, overflow="fold")
     for e in recent[-6:]:
-        table.add_row(
-            str(e.agent), e.kind, str(e.status or "-"), e.category, e.predicted, e.request_id or "-"
-        )
+        table.add_row(str(e.agent), e.kind, _status(e.status), e.category, e.predicted, e.request_id or "-")
     return table
+
+
+def _status(status: int | None) -> str:
+    if status is None:
+        return "-"
+    return str(status) if status >= 400 else "stream"
 
 
 def render(

@@ -7,6 +7,7 @@ to write (``report``) live in their own modules.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import urllib.request
@@ -81,10 +82,27 @@ def scrape(url: str, timeout: float = 5.0) -> dict[str, Any]:
     return {"ok": not missing, "missing": missing, "series": series}
 
 
+def _status(status: int | None) -> str:
+    if status is None:
+        return "no response:"
+    return str(status) if status >= 400 else "mid-stream error"
+
+
+def _line_printer() -> Callable[[str], None]:
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    return say
+
+
 def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str, Any], Path, bool]:
     """Run one demo; returns (report, report path, interrupted). Ctrl-C stops it cleanly."""
     console = console or Console()
-    say = console.print if cfg.live else (lambda msg: print(msg, flush=True))
+    say = console.print if cfg.live else _line_printer()
     import claude_otel
     from claude_otel.mock import MockConfig, MockServer
 
@@ -104,7 +122,7 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
         if not cfg.live and (event.agent, event.category) not in seen:
             seen.add((event.agent, event.category))
             say(
-                f"  agent {event.agent:>2} [{event.kind}] got {event.status or 'error'} {event.category} "
+                f"  agent {event.agent:>2} [{event.kind}] got {_status(event.status)} {event.category} "
                 f"(predicted={event.predicted}) - starting a new conversation"
             )
 
@@ -112,15 +130,16 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
     report: dict[str, Any] = {}
     scrape_result: dict[str, Any] = {"ok": False, "error": "not scraped", "series": {}}
     try:
-        claude_otel.instrument()
-        servers.instrumented = True
-        servers.metrics_server, servers.metrics_url = _start_metrics(claude_otel, cfg, say)
         mock_cfg = MockConfig(
             seed=cfg.seed, pause_turn_rate=0.1, **(MOCK_FAULT_RATES if cfg.mock_faults else {})
         )
         servers.mock = MockServer(mock_cfg, host="127.0.0.1", port=0)
         servers.mock.__enter__()
         servers.mock_url = servers.mock.base_url
+        # The mock is not api.anthropic.com: tell the instrumentation it is a Messages API too.
+        claude_otel.instrument(extra_base_urls=(servers.mock_url,))
+        servers.instrumented = True
+        servers.metrics_server, servers.metrics_url = _start_metrics(claude_otel, cfg, say)
         say(f"mock Messages API: {servers.mock_url}")
         say(f"metrics: {servers.metrics_url}")
         buggy = sum(1 for s in fleet if s.fault)
