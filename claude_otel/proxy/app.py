@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import http.cookiejar
 import logging
+import socket
+import ssl
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -315,11 +317,16 @@ def _timeout_phase(exc: httpx.TimeoutException) -> str:
 
 def _transport_reason(exc: BaseException) -> str:
     if isinstance(exc, httpx.ConnectError):
+        for cause in _causes(exc):
+            if isinstance(cause, ConnectionRefusedError):
+                return "connection refused"
+            if isinstance(cause, socket.gaierror):
+                return "name resolution failed"
+            if isinstance(cause, ssl.SSLError):
+                return "TLS handshake failed"
         text = str(exc).lower()
         if "refused" in text:
             return "connection refused"
-        if "name" in text or "resolution" in text or "known" in text:
-            return "name resolution failed"
         return "connect failed"
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
@@ -328,3 +335,17 @@ def _transport_reason(exc: BaseException) -> str:
     if isinstance(exc, httpx.ReadError):
         return "connection reset"
     return type(exc).__name__
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, its causes/contexts and, for exception groups, their members (bounded walk)."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        todo.extend(getattr(current, "exceptions", ()) or ())
+    return seen
