@@ -305,7 +305,11 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 tid = b.get("id")
                 path = f"messages.{i}.content.{j}"
                 if not is_asst:
-                    out.add("tool_use_in_user", path, f"tool_use {safe_name(tid)} sits in a {role} message")
+                    out.add(
+                        "tool_use_in_user",
+                        path,
+                        f"tool_use {safe_name(tid)} sits in a {role} message, not an assistant message",
+                    )
                 if "id" not in b or "name" not in b or "input" not in b:
                     missing = [f for f in ("id", "name", "input") if f not in b]
                     out.add(
@@ -358,7 +362,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     out.add(
                         "tool_result_in_assistant",
                         f"messages.{i}",
-                        f"tool_result {safe_name(tuid)} sits in a {role} message",
+                        f"tool_result {safe_name(tuid)} sits in a {role} message, not a user message",
                     )
                 if "tool_use_id" not in b:
                     out.add(
@@ -437,18 +441,21 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 shape.server_tool_result_count += 1
                 tuid = b.get("tool_use_id")
                 path = f"messages.{i}.content.{j}"
-                if not isinstance(tuid, str) or not srv_match(tuid):
+                id_ok = isinstance(tuid, str) and srv_match(tuid) is not None
+                if not id_ok:
                     out.add(
                         "server_tool_id_pattern",
                         f"{path}.{t}.tool_use_id",
                         f"{t} tool_use_id {safe_name(tuid)} does not match ^srvtoolu_[a-zA-Z0-9_]+$",
                     )
-                elif is_asst and turn.server_unresolved.pop(tuid, None) is None:
-                    out.add(
-                        "server_tool_result_orphan",
-                        path,
-                        f"{t} {tuid} has no server_tool_use before it in this assistant turn",
-                    )
+                if is_asst:
+                    popped = turn.server_unresolved.pop(tuid, None) if isinstance(tuid, str) else None
+                    if popped is None and id_ok:
+                        out.add(
+                            "server_tool_result_orphan",
+                            path,
+                            f"{t} {tuid} has no server_tool_use before it in this assistant turn",
+                        )
                 if t == "tool_search_tool_result":
                     inner = b.get("content")
                     refs = inner.get("tool_references") if isinstance(inner, dict) else None
