@@ -22,7 +22,7 @@ from .ids import IdFactory
 from .ledger import ThinkingLedger
 from .script import decide
 from .sse import stream_events
-from .transcript import build
+from .transcript import Transcript, build
 from .validate import validate
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,16 @@ def _usage(body_bytes: int, content: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _count_results(state: MockState, transcript: Transcript) -> None:
+    last = transcript.last
+    if last is None or last.role != "user":
+        return
+    for block in last.of_type("tool_result"):
+        state.count("tool_results")
+        if block.data.get("is_error") is True:
+            state.count("tool_result_errors")
+
+
 async def messages(request: Request) -> Response:
     state: MockState = request.app.state.mock
     request_id = state.ids.request()
@@ -133,6 +143,7 @@ async def messages(request: Request) -> Response:
     except Exception:  # a bug in the mock must look like the API's 500, not a dropped connection
         logger.exception("mock: validation failed unexpectedly")
         return _error(state, ApiError(500, "Internal server error"), request_id)
+    _count_results(state, transcript)
     message_id = state.ids.message()
     reply = decide(body, transcript, state.config, state.ids, state.ledger, message_id)
     state.count(f"stop_reason:{reply.stop_reason}")
