@@ -46,7 +46,7 @@ class ResponseRecord:
     thinking: tuple[tuple[str, ...], ...] = ()  # one fingerprint per thinking/redacted_thinking block
     stop_reason: str | None = None
 
-    def keys(self) -> tuple[str, ...]:
+    def index_keys(self) -> tuple[str, ...]:
         """The ids under which a store should index this record."""
         ids = (*self.tool_use_ids, *self.server_tool_use_ids)
         return (self.message_id, *ids) if self.message_id else ids

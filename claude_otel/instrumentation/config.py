@@ -1,0 +1,104 @@
+"""Configuration: keyword arguments, else ``CLAUDE_OTEL_*`` environment variables, else defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = ["ENV_VARS", "Config", "ConfigError"]
+
+PROVIDERS = ("auto", "anthropic", "bedrock", "vertex")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    guard: bool = False
+    max_body_bytes: int = 32 * 1024 * 1024
+    extra_base_urls: tuple[str, ...] = ()
+    provider: str = "auto"
+    use_global_registry: bool = False
+    registry: Any = None
+    tracer_provider: Any = None
+    meter_provider: Any = None
+    logger_provider: Any = None
+    state_max_entries: int = 10_000
+    state_ttl_seconds: float = 3600.0
+    observe_responses: bool = True
+    max_error_body_bytes: int = 256 * 1024
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, kwargs: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Config:
+        """Merge kwargs over env over defaults; raise ConfigError naming the bad key."""
+        kwargs = dict(kwargs or {})
+        env = os.environ if env is None else env
+        known = {f.name for f in fields(cls)} - {"extra"}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise ConfigError(f"unknown claude_otel option(s): {', '.join(unknown)}; known: {sorted(known)}")
+        values: dict[str, Any] = {}
+        for name, (var, parse) in _ENV.items():
+            if name in kwargs:
+                values[name] = _coerce(name, kwargs.pop(name), parse)
+            elif var in env and env[var].strip() != "":
+                values[name] = _coerce(name, env[var], parse, source=var)
+        values.update(kwargs)  # objects: registry, providers
+        cfg = cls(**values)
+        if cfg.provider not in PROVIDERS:
+            raise ConfigError(f"provider must be one of {PROVIDERS}, got {cfg.provider!r}")
+        if cfg.max_body_bytes < 0 or cfg.state_max_entries < 0 or cfg.state_ttl_seconds < 0:
+            raise ConfigError("max_body_bytes, state_max_entries and state_ttl_seconds must be >= 0")
+        return cfg
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        url = str(item).strip().rstrip("/")
+        if not url:
+            continue
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"base URL must start with http:// or https://: {url!r}")
+        out.append(url)
+    return tuple(out)
+
+
+_ENV: dict[str, tuple[str, Any]] = {
+    "guard": ("CLAUDE_OTEL_GUARD", _bool),
+    "max_body_bytes": ("CLAUDE_OTEL_MAX_BODY_BYTES", int),
+    "extra_base_urls": ("CLAUDE_OTEL_EXTRA_BASE_URLS", _urls),
+    "provider": ("CLAUDE_OTEL_PROVIDER", str),
+    "use_global_registry": ("CLAUDE_OTEL_USE_GLOBAL_REGISTRY", _bool),
+    "state_max_entries": ("CLAUDE_OTEL_STATE_MAX_ENTRIES", int),
+    "state_ttl_seconds": ("CLAUDE_OTEL_STATE_TTL_SECONDS", float),
+    "observe_responses": ("CLAUDE_OTEL_OBSERVE_RESPONSES", _bool),
+    "max_error_body_bytes": ("CLAUDE_OTEL_MAX_ERROR_BODY_BYTES", int),
+}
+
+ENV_VARS: dict[str, str] = {name: var for name, (var, _) in _ENV.items()}
+
+
+def _coerce(name: str, value: Any, parse: Any, source: str | None = None) -> Any:
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as exc:
+        where = source or name
+        raise ConfigError(f"claude_otel option {where}: {exc}") from None

@@ -1,0 +1,395 @@
+"""The request/response hooks: shape on the span, metrics, response tee, cross-turn state, guard.
+
+Every hook catches its own trouble (counted on ``claude_otel_internal_errors_total``) so that the
+application never sees an exception from claude-otel, with one deliberate exception: ``GuardError``
+when ``guard=True``, raised before any byte is sent.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import orjson
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, Span
+
+from claude_otel.core import analyze, classify_error, normalize_model
+from claude_otel.core.continuity import check_continuity
+
+from . import attributes as A
+from .config import Config
+from .errors import GuardError
+from .internal import InternalErrors
+from .matcher import Match, Matcher
+from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
+from .observe import JSONObserver, ResponseSummary, SSEObserver
+from .state import StateStore
+from .tee import find_response, prefetch_async, prefetch_sync, replace_stream
+
+__all__ = ["Hooks", "Instrumentation", "make_hooks"]
+
+_GEN_AI_PROVIDER = {"anthropic": "anthropic", "bedrock": "aws.bedrock", "vertex": "gcp.vertex_ai"}
+
+
+@dataclass
+class _Attempt:
+    span: Span
+    match: Match
+    module: Any
+    client: str
+    model_label: str
+    predicted: str
+    trace_id: int
+    span_id: int
+
+
+_ATTEMPT: ContextVar[_Attempt | None] = ContextVar("claude_otel_attempt", default=None)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The four hooks, in the signatures opentelemetry-instrumentation-httpx expects."""
+
+    request_hook: Callable[[Span, Any], None]
+    response_hook: Callable[[Span, Any, Any], None]
+    async_request_hook: Callable[[Span, Any], Awaitable[None]]
+    async_response_hook: Callable[[Span, Any, Any], Awaitable[None]]
+    instrumentation: Instrumentation = field(repr=False)
+
+
+class Instrumentation:
+    """One configured instance: metrics, state, matcher; produces the hooks."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.metrics: Metrics = get_metrics(config.registry, config.use_global_registry)
+        self.state = StateStore(config.state_max_entries, config.state_ttl_seconds)
+        self.matcher = Matcher(config.extra_base_urls, config.provider)
+        self.internal = InternalErrors(lambda reason: self.metrics.internal.labels(reason).inc())
+        self._otel_logger: Any = None
+
+    # --- the hooks ---------------------------------------------------------------------------------
+
+    def hooks(self) -> Hooks:
+        async def async_request_hook(span: Span, request: Any) -> None:
+            self.request_hook(span, request)
+
+        async def async_response_hook(span: Span, request: Any, response: Any) -> None:
+            try:
+                await self._on_response(span, response, is_async=True)
+            except Exception as exc:
+                self.internal("hook_error", type(exc).__name__)
+
+        return Hooks(self.request_hook, self.response_hook, async_request_hook, async_response_hook, self)
+
+    def request_hook(self, span: Span, request: Any) -> None:
+        try:
+            self._on_request(span, request)
+        except GuardError:
+            raise
+        except Exception as exc:
+            _ATTEMPT.set(None)
+            self.internal("hook_error", type(exc).__name__)
+
+    def response_hook(self, span: Span, request: Any, response: Any) -> None:
+        try:
+            coro = self._on_response(span, response, is_async=False)
+            # the sync path never awaits anything: drive the coroutine by hand
+            try:
+                coro.send(None)
+            except StopIteration:
+                pass
+            else:  # pragma: no cover - defensive
+                coro.close()
+        except Exception as exc:
+            self.internal("hook_error", type(exc).__name__)
+
+    # --- request side ------------------------------------------------------------------------------
+
+    def _on_request(self, span: Span, request: Any) -> None:
+        _ATTEMPT.set(None)
+        url = request.url
+        try:
+            match = self.matcher.match(request.method, url.host, url.port, url.path)
+        except AttributeError:  # tuple-form URL of very old httpx
+            return
+        if match is None:
+            return
+        module = sys.modules.get(type(url).__module__.split(".")[0])
+        headers = request.headers
+        ctx = span.get_span_context()
+        recording = span.is_recording()
+        cfg = self.config
+        m = self.metrics
+        exemplar = m.exemplar(ctx.trace_id, ctx.span_id)
+
+        raw = _replayable_body(request.stream, module)
+        client = _client_label(headers, module)
+        findings: tuple = ()
+        shape_dict: dict[str, Any] = {}
+        if raw is None:
+            self.internal("stream_not_replayable")
+            predicted, model = "skipped", None
+        else:
+            if len(raw) > cfg.max_body_bytes:
+                self.internal("body_too_large", f"{len(raw)} bytes > max_body_bytes={cfg.max_body_bytes}")
+            analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes)
+            predicted = analysis.predicted
+            shape = analysis.shape
+            shape_dict = shape.as_dict()
+            shape_dict["body_bytes"] = len(raw)
+            findings = tuple(analysis.findings)
+            if predicted == "unparsed":
+                self.internal("body_unparseable", analysis.parse_error or "")
+            body = analysis.body
+            if body is None and predicted not in ("skipped", "unparsed"):
+                body = _loads(raw)  # the core gave no parsed body: parse once for the cross-turn checks
+            model = shape.model or (body.get("model") if isinstance(body, dict) else None)
+            if isinstance(body, dict) and match.endpoint == "messages":
+                try:
+                    extra = check_continuity(body, self.state.get)
+                except Exception as exc:
+                    extra = ()
+                    self.internal("state_error", type(exc).__name__)
+                if extra:
+                    seen = {(f.rule, f.path) for f in findings}
+                    findings += tuple(f for f in extra if (f.rule, f.path) not in seen)
+            if findings and predicted not in ("skipped", "unparsed"):
+                if any(f.severity == "error" for f in findings):
+                    predicted = "error"
+                elif predicted == "ok":
+                    predicted = "warning"
+            if predicted not in ("skipped", "unparsed"):
+                m.req_tool_use.observe(shape.tool_use_count, exemplar)
+                m.req_tool_result.observe(shape.tool_result_count, exemplar)
+                m.req_messages.observe(shape.message_count, exemplar)
+            m.req_bytes.observe(len(raw), exemplar)
+        model_label = normalize_model(model if isinstance(model, str) else None)
+        for rule, severity in {(f.rule, f.severity) for f in findings}:
+            m.findings.labels(rule, severity).inc(exemplar=exemplar)
+
+        if recording:
+            attrs: dict[str, Any] = {
+                A.GEN_AI_PROVIDER: _GEN_AI_PROVIDER.get(match.provider, match.provider),
+                A.GEN_AI_OPERATION: "chat" if match.endpoint == "messages" else "count_tokens",
+                A.ENDPOINT: match.endpoint,
+                A.CLIENT: client,
+                A.MODEL_LABEL: model_label,
+                A.PREDICTED: predicted,
+                A.FINDING_COUNT: len(findings),
+            }
+            if isinstance(model, str):
+                attrs[A.GEN_AI_MODEL] = model
+            if "stream" in shape_dict:
+                attrs[A.GEN_AI_STREAM] = bool(shape_dict["stream"])
+            if isinstance(shape_dict.get("max_tokens"), int):
+                attrs[A.GEN_AI_MAX_TOKENS] = shape_dict["max_tokens"]
+            attrs.update(A.shape_attributes(shape_dict))
+            if findings:
+                attrs[A.RULES] = sorted({f.rule for f in findings})
+            retry = _retry_count(headers)
+            if retry is not None:
+                attrs[A.RETRY_ATTEMPT] = retry
+            span.set_attributes(attrs)
+            for f in findings:
+                span.add_event(
+                    A.FINDING_EVENT,
+                    {A.RULE: f.rule, A.SEVERITY: f.severity, A.PATH: f.path, A.MESSAGE: f.message},
+                )
+
+        if cfg.guard and match.endpoint == "messages" and any(f.severity == "error" for f in findings):
+            if recording:
+                span.set_attribute(A.GUARD_BLOCKED, True)
+            raise GuardError(findings)
+
+        _ATTEMPT.set(_Attempt(span, match, module, client, model_label, predicted, ctx.trace_id, ctx.span_id))
+
+    # --- response side -----------------------------------------------------------------------------
+
+    async def _on_response(self, span: Span, response: Any, *, is_async: bool) -> None:
+        attempt = _ATTEMPT.get()
+        if attempt is None or attempt.span is not span:
+            return
+        _ATTEMPT.set(None)
+        m = self.metrics
+        status = int(response.status_code)
+        outcome = outcome_for_status(status)
+        exemplar = m.exemplar(attempt.trace_id, attempt.span_id)
+        m.requests.labels(
+            attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome
+        ).inc(exemplar=exemplar)
+        headers = response.headers
+        recording = span.is_recording()
+        if recording:
+            attrs: dict[str, Any] = {A.OUTCOME: outcome}
+            request_id = headers.get("request-id") if headers is not None else None
+            if request_id:
+                attrs[A.REQUEST_ID] = request_id[:128]
+            span.set_attributes(attrs)
+        if not self.config.observe_responses:
+            if status >= 400:
+                self._count_error(attempt, classify_error(None, status), status, exemplar, span)
+            return
+        module = attempt.module
+        response_types = (module.Response,) if module is not None else ()
+        target = find_response(response.stream, response_types) if response_types else None
+        if status >= 400:
+            body: bytes | None = None
+            if target is None:
+                self.internal("response_not_attached")
+            else:
+                cap = self.config.max_error_body_bytes
+                if is_async:
+                    body = await prefetch_async(target, module, cap)
+                else:
+                    body = prefetch_sync(target, module, cap)
+            self._count_error(attempt, classify_error(body, status), status, exemplar, span)
+            return
+        if attempt.match.endpoint != "messages" or status >= 300:
+            return
+        ctype = (headers.get("content-type") or "") if headers is not None else ""
+        if "text/event-stream" in ctype:
+            observer: Any = SSEObserver()
+        elif "json" in ctype:
+            observer = JSONObserver(self.config.max_body_bytes)
+        else:
+            return
+        if target is None:
+            self.internal("response_not_attached")
+            return
+        replace_stream(
+            target,
+            module,
+            observer,
+            partial(self._finish, attempt),
+            lambda detail: self.internal("response_observer_error", detail),
+            is_async,
+        )
+
+    def _count_error(self, attempt: _Attempt, cls: Any, status: int, exemplar: Any, span: Span) -> None:
+        status_class = "4xx" if status < 500 else "5xx"
+        self.metrics.errors.labels(cls.category, attempt.predicted, status_class).inc(exemplar=exemplar)
+        if span.is_recording():
+            attrs = {A.ERROR_TYPE: cls.error_type or str(status), A.ERROR_CATEGORY: cls.category}
+            span.set_attributes(attrs)
+            if attempt.predicted == "error" and status == 400:
+                span.set_attribute(A.PREDICTION, "confirmed")
+            elif status == 400:
+                span.set_attribute(A.PREDICTION, "unexplained")
+
+    def _finish(self, attempt: _Attempt, summary: ResponseSummary, exhausted: bool) -> None:
+        """Runs when the application has finished reading (or closed) a 2xx body: after the span ended."""
+        m = self.metrics
+        exemplar = m.exemplar(attempt.trace_id, attempt.span_id)
+        log_attrs: dict[str, Any] = {
+            A.ENDPOINT: attempt.match.endpoint,
+            A.RESPONSE_KIND: summary.kind,
+            A.RESPONSE_BYTES: summary.bytes_seen,
+        }
+        category = None
+        if summary.kind == "sse":
+            if summary.error_event is not None:
+                stream_outcome = "error_event"
+                cls = classify_error(summary.error_event, 200)
+                category = cls.category
+                m.errors.labels(cls.category, attempt.predicted, "stream").inc(exemplar=exemplar)
+                log_attrs[A.ERROR_CATEGORY] = cls.category
+                if cls.error_type:
+                    log_attrs[A.ERROR_TYPE] = cls.error_type
+            elif summary.completed:
+                stream_outcome = "completed"
+            else:
+                stream_outcome = "incomplete"
+            m.streams.labels(stream_outcome).inc(exemplar=exemplar)
+            log_attrs[A.STREAM_OUTCOME] = stream_outcome
+        elif summary.too_large:
+            self.internal("response_body_too_large")
+        record = summary.record
+        if summary.stop_reason is not None or (summary.kind == "json" and summary.completed):
+            m.stop_reasons.labels(stop_reason_label(summary.stop_reason)).inc(exemplar=exemplar)
+            m.resp_tool_use.observe(summary.tool_use_count, exemplar)
+        if record is not None and (record.message_id or record.tool_use_ids):
+            try:
+                self.state.put(record)
+            except Exception as exc:
+                self.internal("state_error", type(exc).__name__)
+        if summary.message_id:
+            log_attrs[A.GEN_AI_RESPONSE_ID] = summary.message_id
+        if summary.stop_reason:
+            log_attrs[A.STOP_REASON] = stop_reason_label(summary.stop_reason)
+            log_attrs[A.GEN_AI_FINISH_REASONS] = [summary.stop_reason[:64]]
+        log_attrs[A.RESPONSE_TOOL_USE_COUNT] = summary.tool_use_count
+        log_attrs[A.RESPONSE_CONTAINER] = summary.container_id is not None
+        self._emit(attempt, log_attrs, error=category is not None)
+
+    def _emit(self, attempt: _Attempt, attrs: dict[str, Any], error: bool) -> None:
+        """An OTel log record (event ``claude_otel.response``) linked to the attempt's trace and span."""
+        try:
+            logger = self._otel_logger
+            if logger is None:
+                from opentelemetry._logs import get_logger
+
+                logger = self._otel_logger = get_logger(
+                    "claude_otel", logger_provider=self.config.logger_provider
+                )
+            from opentelemetry._logs import SeverityNumber
+
+            parent = NonRecordingSpan(attempt.span.get_span_context())
+            logger.emit(
+                context=trace.set_span_in_context(parent),
+                event_name=A.RESPONSE_EVENT,
+                severity_number=SeverityNumber.WARN if error else SeverityNumber.INFO,
+                attributes=attrs,
+            )
+        except Exception as exc:
+            self.internal("export_error", type(exc).__name__)
+
+
+def make_hooks(**config: Any) -> Hooks:
+    """Hooks for your own transports / ``instrument_client`` (config as for ``instrument``)."""
+    return Instrumentation(Config.build(config)).hooks()
+
+
+# --- small helpers -----------------------------------------------------------------------------------
+
+
+def _replayable_body(stream: Any, module: Any) -> bytes | None:
+    """The request body if its stream can be read without taking it from the transport, else None."""
+    if stream is None:
+        return b""
+    if module is not None and isinstance(stream, module.ByteStream):
+        return b"".join(stream)  # ByteStream yields its one bytes object: replayable, no copy kept
+    return None
+
+
+def _client_label(headers: Any, module: Any) -> str:
+    ua = headers.get("user-agent", "") if headers is not None else ""
+    if ua.startswith(("Anthropic/Python", "AsyncAnthropic/Python")):
+        return "anthropic_sdk"
+    name = getattr(module, "__name__", "")
+    return name if name in ("httpx", "httpx2") else "other"
+
+
+def _retry_count(headers: Any) -> int | None:
+    if headers is None:
+        return None
+    value = headers.get("x-stainless-retry-count")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _loads(raw: bytes) -> dict | None:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
