@@ -107,9 +107,10 @@ CATEGORY_INFO: dict[str, str] = {
 
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_INFO)
 
-# Message patterns, in priority order (specific before generic). They run on the "squashed" text: lower
-# case, with whitespace, backticks, quotes and backslashes removed, so write them that way (spaces in the
-# pattern sources below are removed before compiling; they are there for legibility only).
+# Message patterns, in priority order (specific before generic): the first that matches wins. They run
+# on the "squashed" text: lower case, with whitespace, backticks, quotes and backslashes removed, so
+# write them that way (spaces in the pattern sources below are removed before compiling; they are there
+# for legibility only).
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "tool_result_missing",
@@ -222,7 +223,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "block_extra_fields",
-        (r"messages \. \d+ \. content \. \d+ \. [\w.]+ : (extra inputs are not permitted|additional input)",),
+        (
+            r"messages \. \d+ \. content \. \d+ \. (?!thinking \. cache_control :)[\w.]+ :"
+            r"(extra inputs are not permitted|additional input)",
+        ),
     ),
     ("container_required", (r"container_id is required when there are pending tool uses",)),
     ("tool_reference_unknown", (r"tool reference [^\s]{1,300}? not found in available tools",)),
@@ -304,19 +308,14 @@ _TRANSPORT_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _compile(table: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.Pattern[str], list[str]]:
-    names: list[str] = []
-    parts: list[str] = []
-    for category, patterns in table:
-        for pattern in patterns:
-            parts.append(f"(?P<g{len(names)}>{pattern.replace(' ', '')})")
-            names.append(category)
-    return re.compile("|".join(parts)), names
+def _compile(table: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    # One regex per pattern, searched in priority order: CPython's `re` scans for a literal prefix fast,
+    # which a single big alternation would defeat (measured: ~100 times slower on long messages).
+    return tuple((re.compile(p.replace(" ", "")), category) for category, patterns in table for p in patterns)
 
 
-_MESSAGE_RE, _MESSAGE_GROUPS = _compile(_PATTERNS)
-_TRANSPORT_RE, _TRANSPORT_GROUPS = _compile(_TRANSPORT_PATTERNS)
-_PRIORITY = {c: i for i, (c, _) in enumerate(_PATTERNS)}
+_MESSAGE_PATTERNS = _compile(_PATTERNS)
+_TRANSPORT = _compile(_TRANSPORT_PATTERNS)
 
 _ERROR_TYPE_CATEGORY: dict[str, str] = {
     "invalid_request_error": "invalid_request_other",
@@ -344,8 +343,8 @@ _STATUS_CATEGORY: dict[int, str] = {
     529: "overloaded",
 }
 
-_MAX_TEXT = 1 << 20  # bytes of input looked at
-_MAX_MATCH = 64 * 1024  # characters of squashed text matched
+_MAX_TEXT = 256 * 1024  # bytes of input looked at (error bodies are small; proxies' HTML pages too)
+_MAX_MATCH = 16 * 1024  # characters of squashed text matched
 _MAX_MESSAGE = 2000  # characters of the normalised message kept
 _MAX_DEPTH = 6  # envelope nesting unwrapped
 
@@ -423,7 +422,7 @@ def _classify(body: bytes | str | None, status: int | None) -> Classification:
         text = _unwrap_sse(text, found)
         _unwrap(text, found, 0)
         if found.request_id is None:
-            m = _REQUEST_ID_RE.search(text)
+            m = _REQUEST_ID_RE.search(text[:_MAX_MATCH])
             if m:
                 found.request_id = m.group(0)
         if found.status is None:
@@ -440,9 +439,9 @@ def _classify(body: bytes | str | None, status: int | None) -> Classification:
     message = found.message if found.message is not None else (text.strip() if text else None)
     message = _display(message) if message else None
 
-    category = _match(_MESSAGE_RE, _MESSAGE_GROUPS, message) if message else None
+    category = _match(_MESSAGE_PATTERNS, message) if message else None
     if category is None and text and found.message is not None:
-        category = _match(_MESSAGE_RE, _MESSAGE_GROUPS, text)  # the envelope around the message
+        category = _match(_MESSAGE_PATTERNS, text)  # the envelope around the message
     type_category = _ERROR_TYPE_CATEGORY.get(found.error_type or "")
     status_category = None if mid_stream else _status_category(status)
     if status_category is not None and status_category != "invalid_request_other":
@@ -454,7 +453,7 @@ def _classify(body: bytes | str | None, status: int | None) -> Classification:
     elif category is None:
         category = type_category or status_category
     if category is None and text and status is None and found.error_type is None:
-        category = _match(_TRANSPORT_RE, _TRANSPORT_GROUPS, text)
+        category = _match(_TRANSPORT, text)
     return Classification(
         family=_family(status, mid_stream),
         status=status,
@@ -534,10 +533,10 @@ def _unwrap(text: str, found: _Found, depth: int) -> None:
             found.message = inner
             _unwrap(inner, found, depth + 1)
         return
-    m = _BEDROCK_RE.search(text)
+    m = _BEDROCK_RE.search(text[:_MAX_MATCH])
     if m:
         found.message = text[m.end() :]
-    if found.status is None and "ValidationException" in text:
+    if found.status is None and "ValidationException" in text[:_MAX_MATCH]:
         found.status = 400
 
 
@@ -614,18 +613,9 @@ def _display(message: str) -> str:
     return message[:_MAX_MESSAGE]
 
 
-def _match(regex: re.Pattern[str], groups: list[str], text: str) -> str | None:
+def _match(patterns: tuple[tuple[re.Pattern[str], str], ...], text: str) -> str | None:
     squashed = _ESCAPES_RE.sub("", text[: _MAX_MATCH * 2]).translate(_SQUASH).lower()[:_MAX_MATCH]
-    best: str | None = None
-    best_rank = len(_PRIORITY) + 1
-    for m in regex.finditer(squashed):
-        name = m.lastgroup
-        if name is None:  # cannot happen with the patterns above; stay safe anyway
-            name = next(k for k, v in m.groupdict().items() if v is not None)
-        category = groups[int(name[1:])]
-        rank = _PRIORITY.get(category, 0)
-        if best is None or rank < best_rank:
-            best, best_rank = category, rank
-            if rank == 0:
-                break
-    return best
+    for regex, category in patterns:
+        if regex.search(squashed):
+            return category
+    return None
