@@ -105,3 +105,13 @@ def run(args: argparse.Namespace) -> int:
             metrics_server.shutdown()
         otlp.shutdown()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m claude_otel.proxy``: the same as ``claude-otel proxy``."""
+    parser = argparse.ArgumentParser(prog="claude-otel proxy", description=__doc__)
+    add_arguments(parser)
+    try:
+        return run(parser.parse_args(argv))
+    except KeyboardInterrupt:
+        return 130

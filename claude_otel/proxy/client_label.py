@@ -24,7 +24,10 @@ CLIENT_LABELS: tuple[str, ...] = (
 _CLAUDE_CLI = re.compile(
     r"^claude-cli/(?P<version>[0-9][0-9A-Za-z.+-]{0,31})(?:\s*\((?P<extra>[^)]{0,200})\))?"
 )
-_ANTHROPIC_SDK = re.compile(r"^Anthropic/(?P<lang>[A-Za-z#]+)\s+(?P<version>[0-9][0-9A-Za-z.+-]{0,31})")
+# The SDKs send `<client class>/<language> <version>`: Anthropic, AsyncAnthropic, AnthropicBedrock, ...
+_ANTHROPIC_SDK = re.compile(
+    r"^(?:Async)?Anthropic(?:Bedrock|Vertex|Foundry)?/(?P<lang>[A-Za-z#]+)\s+(?P<version>[0-9][0-9A-Za-z.+-]{0,31})"
+)
 _CURL = re.compile(r"^curl/(?P<version>[0-9][0-9A-Za-z.+-]{0,31})")
 _SDK_LANGS: dict[str, str] = {
     "python": "anthropic-sdk-python",
@@ -35,7 +38,7 @@ _SDK_LANGS: dict[str, str] = {
     "java": "anthropic-sdk-java",
     "kotlin": "anthropic-sdk-java",
 }
-_VERSION_OK = re.compile(r"^[0-9]+(?:\.[0-9]+){0,3}(?:[-+][0-9A-Za-z.]{1,16})?$")
+_VERSION_OK = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}(?:[-+][0-9A-Za-z.]{1,16})?$")
 
 
 def client_label(user_agent: str | None) -> str:
