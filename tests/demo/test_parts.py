@@ -1,0 +1,138 @@
+"""The demo's pure parts: fleet plan, reading the Prometheus registry, the report and its summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+from claude_otel.demo.agents import plan_fleet
+from claude_otel.demo.faults import FAULT_KINDS, FAULTS
+from claude_otel.demo.metrics_view import parse_exposition, read_registry
+from claude_otel.demo.report import build_report, summary_lines, write_report
+from claude_otel.demo.scenarios import SCENARIO_NAMES, SCENARIOS, to_request_blocks, tool_results
+from claude_otel.demo.tally import Tally
+
+
+def test_fleet_covers_every_fault_kind_when_there_are_enough_buggy_agents() -> None:
+    fleet = plan_fleet(16, 0.5, seed=7)
+    buggy = [s for s in fleet if s.fault]
+    assert len(buggy) == 8
+    assert sorted(s.fault for s in buggy) == sorted(FAULT_KINDS)
+    assert all(s.scenario == FAULTS[s.fault].needs for s in buggy if s.fault)
+    clean = [s for s in fleet if not s.fault]
+    assert {s.scenario for s in clean} == set(SCENARIO_NAMES)
+    assert {s.stream for s in fleet} == {True, False}
+
+
+def test_fleet_plan_is_seeded_and_honours_the_fault_rate() -> None:
+    assert plan_fleet(8, 0.5, seed=1) == plan_fleet(8, 0.5, seed=1)
+    assert sum(1 for s in plan_fleet(8, 0.25, seed=1) if s.fault) == 2
+    assert all(s.fault is None for s in plan_fleet(5, 0.0, seed=1))
+    assert all(s.fault for s in plan_fleet(5, 1.0, seed=1))
+
+
+@pytest.mark.parametrize(("agents", "rate", "message"), [(0, 0.5, "agents"), (4, 1.5, "fault rate")])
+def test_fleet_plan_rejects_bad_input(agents: int, rate: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plan_fleet(agents, rate, seed=1)
+
+
+def test_response_blocks_become_request_blocks() -> None:
+    content = [
+        {"type": "text", "text": "hi", "citations": None},
+        {"type": "thinking", "thinking": "t", "signature": "s"},
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "X"}, "caller": None},
+        {"type": "tool_search_tool_result", "tool_use_id": "srvtoolu_1", "content": {"type": "x"}},
+    ]
+    assert to_request_blocks(content) == [
+        {"type": "text", "text": "hi"},
+        {"type": "thinking", "thinking": "t", "signature": "s"},
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "X"}},
+        {"type": "tool_search_tool_result", "tool_use_id": "srvtoolu_1", "content": {"type": "x"}},
+    ]
+    assert [r["tool_use_id"] for r in tool_results(content)] == ["toolu_1"]
+
+
+def test_scenario_bodies_carry_their_features() -> None:
+    assert SCENARIOS["thinking"].body([])["thinking"]["type"] == "enabled"
+    assert SCENARIOS["code_execution"].body([], container="container_1")["container"] == "container_1"
+    assert any(t.get("defer_loading") for t in SCENARIOS["tool_search"].body([])["tools"])
+
+
+def _registry() -> CollectorRegistry:
+    reg = CollectorRegistry()
+    req = Counter(
+        "claude_otel_requests", "r", ["endpoint", "model", "client", "predicted", "outcome"], registry=reg
+    )
+    req.labels("messages", "m", "anthropic-python", "error", "invalid_request").inc(3)
+    req.labels("messages", "m", "anthropic-python", "error", "ok").inc(1)
+    req.labels("messages", "m", "anthropic-python", "ok", "invalid_request").inc(2)
+    req.labels("messages", "m", "anthropic-python", "ok", "ok").inc(10)
+    req.labels("messages", "m", "anthropic-python", "ok", "rate_limited").inc(4)
+    err = Counter("claude_otel_errors", "e", ["category", "predicted", "status_class"], registry=reg)
+    err.labels("tool_result_missing", "error", "4xx").inc(3)
+    find = Counter("claude_otel_findings", "f", ["rule", "severity"], registry=reg)
+    find.labels("tool_result_missing", "error").inc(3)
+    find.labels("tool_use_not_trailing", "warning").inc(1)
+    return reg
+
+
+def test_metrics_view_reads_the_prediction_table_from_the_registry() -> None:
+    view = read_registry(_registry())
+    assert view.requests == 20
+    assert view.prediction == {
+        "predicted_and_failed": 3,
+        "predicted_but_succeeded": 1,
+        "failed_not_predicted": 2,
+        "ok_not_predicted": 10,
+    }
+    assert view.errors_by_category == {"tool_result_missing": 3}
+    assert view.findings_by_rule == {"tool_result_missing": 3}
+    assert view.warnings_by_rule == {"tool_use_not_trailing": 1}
+    sums = parse_exposition(generate_latest(_registry()).decode())
+    assert sums["claude_otel_requests_total"] == 20
+    assert sums["claude_otel_errors_total"] == 3
+
+
+def test_report_and_summary(tmp_path: Path) -> None:
+    fleet = plan_fleet(3, 0.34, seed=1)
+    kind = next(s.fault for s in fleet if s.fault)
+    tally = Tally()
+    for spec in fleet:
+        tally.add_agent(spec.kind)
+    tally.request(kind, injected=True, predicted="error", error_rules={"r"}, status=400, category="c")
+    tally.request("clean", injected=False, predicted="ok", error_rules=set(), status=200, category=None)
+    tally.request(
+        "clean", injected=False, predicted="ok", error_rules=set(), status=429, category="rate_limit"
+    )
+    report = build_report(
+        config={"agents": 3},
+        fleet=fleet,
+        tally=tally.snapshot(),
+        metrics=read_registry(None).as_dict(),
+        metrics_url="http://127.0.0.1:1/metrics",
+        metrics_scrape={"ok": True},
+        mock_url="http://127.0.0.1:2",
+        elapsed_s=1.234,
+        interrupted=False,
+    )
+    assert report["faults"][kind]["injected_400"] == 1 and report["faults"][kind]["predicted"] == 1
+    assert report["clean"] == {
+        "agents": 2,
+        "requests": 2,
+        "errors_400": 0,
+        "categories": {},
+        "error_findings": {},
+        "error_findings_total": 0,
+        "other_errors": 1,
+        "conversations_completed": 0,
+    }
+    assert report["prediction"]["predicted_and_failed"] == 1 and report["prediction"]["ok_not_predicted"] == 1
+    path = write_report(report, tmp_path / "a" / "b.json")
+    assert json.loads(path.read_text()) == report
+    text = "\n".join(summary_lines(report))
+    assert "3 requests by 3 agents in 1.23 s" in text
+    assert f"{kind}" in text and "c=1" in text
