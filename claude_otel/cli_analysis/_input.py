@@ -1,0 +1,88 @@
+"""Reading the CLI's input: a file, ``-`` or stdin; one JSON body, or JSON Lines for ``*.jsonl``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import orjson
+
+STDIN_NAMES = (None, "-")
+
+
+class InputError(Exception):
+    """The input cannot be read as asked; ``str(e)`` is one line saying what and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One request body read from the input: where it came from, its raw bytes, its parsed object."""
+
+    label: str  # "body.json" or "fleet.jsonl:17"
+    line: int | None  # 1-based line number for JSON Lines input
+    raw: bytes
+    parsed: dict
+
+
+def display_name(path: str | None) -> str:
+    return "<stdin>" if path in STDIN_NAMES else str(path)
+
+
+def read_bytes(path: str | None) -> bytes:
+    """All bytes of `path`, or of stdin for None / "-"."""
+    try:
+        if path in STDIN_NAMES:
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as f:  # type: ignore[arg-type]
+            return f.read()
+    except OSError as e:
+        raise InputError(f"{display_name(path)}: cannot read: {e.strerror or type(e).__name__}") from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _parse_object(raw: bytes, where: str, line: int | None) -> dict:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        lineno = e.lineno if line is None else line
+        colno = e.colno
+        raise InputError(
+            f"{where}: line {lineno} column {colno}: not valid JSON: {_one_line(e.msg)}"
+        ) from None
+    if not isinstance(value, dict):
+        at = f"line {line}: " if line is not None else ""
+        kind = "null" if value is None else type(value).__name__
+        raise InputError(f"{where}: {at}a JSON {kind}, not a request body object")
+    return value
+
+
+def read_bodies(path: str | None, *, jsonl: bool | None = None) -> list[Body]:
+    """The request bodies of the input: one JSON object, or one per non-blank line of JSON Lines.
+
+    JSON Lines when `jsonl` is True, or when it is None and the file name ends in ``.jsonl``.
+    """
+    name = display_name(path)
+    data = read_bytes(path)
+    if jsonl is None:
+        jsonl = isinstance(path, str) and path.endswith(".jsonl")
+    if not jsonl:
+        if not data.strip():
+            raise InputError(f"{name}: empty input, expected a JSON object (a Messages API request body)")
+        return [Body(name, None, data, _parse_object(data, name, None))]
+    bodies: list[Body] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        bodies.append(Body(f"{name}:{number}", number, line, _parse_object(line, name, number)))
+    if not bodies:
+        raise InputError(f"{name}: no JSON lines, expected one request body object per line")
+    return bodies
+
+
+def fail(command: str, message: str) -> int:
+    """Print the one-line error and return exit status 2."""
+    print(f"claude-otel {command}: {message}", file=sys.stderr)
+    return 2
