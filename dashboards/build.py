@@ -39,6 +39,12 @@ PAIRING_RULES = (
 )
 CONTAINER_RULES = "container_required|container_mismatch"
 DEFERRED_RULES = "tool_reference_unknown|all_tools_deferred|defer_loading_not_accepted"
+# error categories of 4xx answers that are not HTTP 400 (429, 401, 403, 404, 402, 413, ...)
+NOT_400 = (
+    "rate_limit|overloaded|server_error|authentication|permission|not_found|billing|"
+    "request_too_large|timeout|connection"
+)
+HTTP_400 = f'status_class="4xx",category!~"{NOT_400}"'
 
 
 def _vars_common() -> list[dict]:
@@ -138,7 +144,7 @@ def fleet_overview() -> Dashboard:
                 "names the rule in the runbook and in `claude-otel rules`.",
                 [
                     target(
-                        f'sum by (category) (rate(claude_otel_errors_total{{status_class="4xx"}}[{RI}]))',
+                        f"sum by (category) (rate(claude_otel_errors_total{{{HTTP_400}}}[{RI}]))",
                         "{{category}}",
                         exemplar=True,
                     )
@@ -386,7 +392,7 @@ def correlation() -> Dashboard:
                 [
                     target(
                         "sum by (category) (rate(claude_otel_errors_total"
-                        f'{{status_class="4xx",predicted!="error"}}[{RI}]))',
+                        f'{{{HTTP_400},predicted!="error"}}[{RI}]))',
                         "{{category}}",
                         exemplar=True,
                     )
