@@ -110,7 +110,11 @@ def _usage(body_bytes: int, content: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _count_results(state: MockState, transcript: Transcript) -> None:
+def _count_shape(state: MockState, request: Request, transcript: Transcript) -> None:
+    if request.query_params.get("beta") == "true":
+        state.count("beta_requests")
+    if transcript.system_messages:
+        state.count("system_role_requests")
     last = transcript.last
     if last is None or last.role != "user":
         return
@@ -143,7 +147,7 @@ async def messages(request: Request) -> Response:
     except Exception:  # a bug in the mock must look like the API's 500, not a dropped connection
         logger.exception("mock: validation failed unexpectedly")
         return _error(state, ApiError(500, "Internal server error"), request_id)
-    _count_results(state, transcript)
+    _count_shape(state, request, transcript)
     message_id = state.ids.message()
     reply = decide(body, transcript, state.config, state.ids, state.ledger, message_id)
     state.count(f"stop_reason:{reply.stop_reason}")
