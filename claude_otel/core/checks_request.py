@@ -155,7 +155,7 @@ def check_top_level(body: dict, shape: Shape, out: Collector, caps: ModelCapabil
     ttype = None
     if isinstance(thinking, dict):
         ttype = thinking.get("type")
-        if ttype not in THINKING_CONFIG_TYPES:
+        if not isinstance(ttype, str) or ttype not in THINKING_CONFIG_TYPES:
             ttype = "other"
     elif thinking is not None:
         ttype = "other"
@@ -244,13 +244,13 @@ def check_history_vs_tools(res: WalkResult, tools: ToolsInfo, out: Collector, th
     names = tools.names
     unknown_refs: dict[Any, str] = {}
     for name, path in res.tool_refs:
-        if name not in names and name not in unknown_refs:
+        if name is not None and name not in names and name not in unknown_refs:
             unknown_refs[name] = path
     for name, path in unknown_refs.items():
         out.add("tool_reference_unknown", path, f"tool_reference {safe_name(name)} is not in tools[]")
     missing: dict[Any, str] = {}
     for name, path in res.history_tool_names:
-        if name not in names and name not in missing:
+        if name is not None and name not in names and name not in missing:
             missing[name] = path
     if missing:
         first = next(iter(missing.values()))

@@ -32,7 +32,7 @@ def _ident(v: Any) -> str | None:
 
 
 def _btype(t: Any) -> str:
-    return t if t in KNOWN_BLOCK_TYPES else "other"
+    return t if isinstance(t, str) and t in KNOWN_BLOCK_TYPES else "other"
 
 
 def _size(v: Any) -> int:
@@ -88,7 +88,7 @@ def _block(b: Any, depth: int = 0) -> dict:
         if isinstance(c, list) and depth < 2:
             out["content"] = [_block(x, depth + 1) for x in c]
         elif isinstance(c, dict):
-            out["content_type"] = _btype(c.get("type")) if c.get("type") in KNOWN_BLOCK_TYPES else "object"
+            out["content_type"] = _btype(c.get("type"))
             refs = c.get("tool_references")
             if isinstance(refs, list):
                 out["tool_references"] = [_ident(r.get("tool_name")) for r in refs if isinstance(r, dict)]

@@ -130,7 +130,7 @@ class WalkResult:
 
 
 def _count(counts: dict[str, int], t: Any) -> None:
-    if t not in KNOWN_BLOCK_TYPES:
+    if t.__class__ is not str or t not in KNOWN_BLOCK_TYPES:
         t = "other"
     counts[t] = counts.get(t, 0) + 1
 
@@ -167,7 +167,8 @@ def _nested(content: list, path: str, shape: Shape, res: WalkResult, out: Collec
             cc += 1
         if t == "tool_reference":
             shape.tool_reference_count += 1
-            res.tool_refs.append((nb.get("tool_name"), f"{path}.content.{j}"))
+            tn = nb.get("tool_name")
+            res.tool_refs.append((tn if isinstance(tn, str) else None, f"{path}.content.{j}"))
         elif t == "image":
             shape.image_count += 1
             _image_check(nb, f"{path}.content.{j}", shape, out)
@@ -264,6 +265,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             if not isinstance(b, dict):
                 continue
             t = b.get("type")
+            if t.__class__ is not str:
+                t = None
             if first_type is None:
                 first_type = t
             if t not in KNOWN_BLOCK_TYPES:
@@ -303,6 +306,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 res.has_tool_blocks = True
                 shape.tool_use_count += 1
                 tid = b.get("id")
+                if tid.__class__ is not str:
+                    tid = None
                 path = f"messages.{i}.content.{j}"
                 if not is_asst:
                     out.add(
@@ -348,6 +353,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     ct = caller.get("type")
                     ce = isinstance(ct, str) and ct.startswith("code_execution")
                 name = b.get("name")
+                if name.__class__ is not str:
+                    name = None
                 if is_asst:
                     if "toolset_name" not in b:
                         res.history_tool_names.append((name, path))
@@ -358,6 +365,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 shape.tool_result_count += 1
                 path = f"messages.{i}.content.{j}"
                 tuid = b.get("tool_use_id")
+                if tuid.__class__ is not str:
+                    tuid = None
                 if not is_user:
                     out.add(
                         "tool_result_in_assistant",
@@ -464,7 +473,10 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                             if isinstance(r, dict):
                                 shape.tool_reference_count += 1
                                 res.tool_refs.append(
-                                    (r.get("tool_name"), f"{path}.content.tool_references.{k}")
+                                    (
+                                        r["tool_name"] if isinstance(r.get("tool_name"), str) else None,
+                                        f"{path}.content.tool_references.{k}",
+                                    )
                                 )
                 turn.non_result_blocks += 1
             else:
