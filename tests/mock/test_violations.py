@@ -88,6 +88,10 @@ EXPECTED: dict[str, str] = {
         "messages.1.content.0: When thinking is disabled, an `assistant` message in the final position "
         "cannot contain `thinking`. To use thinking blocks, enable `thinking` in your request."
     ),
+    "thinking_in_final_when_disabled--absent": (
+        "messages.1.content.0: When thinking is disabled, an `assistant` message in the final position "
+        "cannot contain `thinking`. To use thinking blocks, enable `thinking` in your request."
+    ),
     "thinking_final_block": "messages.1: The final block in an assistant message cannot be `thinking`.",
     "thinking_budget": "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
     "thinking_budget--max_tokens": (
@@ -111,7 +115,7 @@ EXPECTED: dict[str, str] = {
     "all_tools_deferred": "At least one tool must have defer_loading=false. All tools cannot be deferred",
     "cache_control_limit": "A maximum of 4 blocks with cache_control may be provided. Found 5.",
     "image_too_large": (
-        "messages.0.content.0.image.source.base64: image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes"
+        "messages.0.content.0.image.source.base64: image exceeds 5 MB maximum: 7000000 bytes > 5242880 bytes"
     ),
 }
 
