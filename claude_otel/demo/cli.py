@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 
 def _positive_int(text: str) -> int:
@@ -57,8 +59,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _report_path_error(path: str) -> str | None:
+    """Why the report cannot be written there (checked before the run, not after it), or None."""
+    target = Path(path)
+    if target.is_dir():
+        return f"--report {path} is a directory; give a file path"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"--report: cannot create {target.parent}: {exc.strerror}"
+    if not os.access(target.parent, os.W_OK):
+        return f"--report: {target.parent} is not writable"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from .runner import DemoConfig, run_demo
+
+    problem = _report_path_error(args.report)
+    if problem:
+        print(f"claude-otel demo: {problem}", file=sys.stderr)
+        return 2
 
     cfg = DemoConfig(
         agents=args.agents,

@@ -179,3 +179,17 @@ def test_bad_arguments_get_a_clear_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "--fault-rate: must be between 0 and 1, got 1.5" in proc.stderr
+
+
+def test_unwritable_report_path_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "a_file").write_text("x")
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_otel.cli", "demo", "--no-live", "--report", "a_file/report.json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "claude-otel demo: --report: cannot create a_file" in proc.stderr
+    assert "mock Messages API" not in proc.stdout
