@@ -19,8 +19,10 @@ CLIENT_LABELS: tuple[str, ...] = (
     "other",
 )
 
-# Claude Code sends `claude-cli/<version> (external, <entrypoint>)`; the Agent SDKs run the same
-# CLI with entrypoint `sdk-ts` / `sdk-py` (and `sdk-cli`), IDE extensions with `claude-vscode` etc.
+# Claude Code sends `claude-cli/<version> (external, <entrypoint>)`: entrypoint `cli` interactive,
+# `sdk-cli` for `claude -p`, `claude-vscode` etc. for IDE extensions. The Agent SDKs run the same CLI with
+# entrypoint `sdk-ts` / `sdk-py` (and may append `agent-sdk/<version>`).
+_AGENT_SDK_ENTRYPOINTS = frozenset({"sdk-ts", "sdk-py"})
 _CLAUDE_CLI = re.compile(
     r"^claude-cli/(?P<version>[0-9][0-9A-Za-z.+-]{0,31})(?:\s*\((?P<extra>[^)]{0,200})\))?"
 )
@@ -61,7 +63,8 @@ def parse_user_agent(user_agent: str | None) -> tuple[str, str | None]:
     if m:
         extra = (m.group("extra") or "").lower()
         parts = [p.strip() for p in extra.split(",")]
-        label = "claude-agent-sdk" if any(p.startswith("sdk") for p in parts) else "claude-code"
+        agent_sdk = any(p in _AGENT_SDK_ENTRYPOINTS or p.startswith("agent-sdk/") for p in parts)
+        label = "claude-agent-sdk" if agent_sdk else "claude-code"
         return label, _version(m.group("version"))
     m = _ANTHROPIC_SDK.match(ua)
     if m:

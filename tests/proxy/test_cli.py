@@ -87,6 +87,7 @@ def test_cli_rejects_bad_arguments_clearly(args, message):
 def test_client_label_is_bounded_and_recognises_the_known_surfaces():
     assert client_label("claude-cli/2.0.14 (external, cli)") == "claude-code"
     assert client_label("claude-cli/1.0.119 (external, claude-vscode)") == "claude-code"
+    assert client_label("claude-cli/2.1.197 (external, sdk-cli)") == "claude-code"  # claude -p
     assert client_label("claude-cli/2.0.30 (external, sdk-ts)") == "claude-agent-sdk"
     assert client_label("claude-cli/2.0.30 (external, sdk-py, agent-sdk/0.1.5)") == "claude-agent-sdk"
     assert client_label("Anthropic/Python 2.10.0") == "anthropic-sdk-python"

@@ -1,0 +1,105 @@
+"""End to end: real Claude Code (installed from npm) -> claude-otel proxy -> mock Messages API. A whole
+tool loop completes, and the proxy's metrics show the requests, their shape and client="claude-code"."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from claude_otel.mock import MockConfig, MockServer
+
+from .test_observability import METRICS, sample
+
+NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "network", "proxy")
+API_KEY = "sk-ant-claude-code-test-key"
+PERMISSIONS = ("--permission-mode", "acceptEdits")
+
+
+@pytest.fixture(scope="module")
+def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Claude Code installed into a temporary prefix (same recipe as tests/mock/test_claude_code.py)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed, so Claude Code cannot be installed")
+    prefix = tmp_path_factory.mktemp("claude-code")
+    try:
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "@anthropic-ai/claude-code"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("npm install @anthropic-ai/claude-code timed out: the npm registry is unreachable")
+    if result.returncode != 0:
+        if any(marker in result.stderr for marker in NETWORK_ERRORS):
+            pytest.skip(f"npm registry unreachable: {result.stderr.strip().splitlines()[-1]}")
+        pytest.fail(f"npm install failed:\n{result.stderr}")
+    binary = prefix / "node_modules" / ".bin" / "claude"
+    assert binary.exists(), "the package installs a `claude` executable"
+    return binary
+
+
+@pytest.mark.slow
+def test_claude_code_tool_loop_through_the_proxy(claude_bin: Path, tmp_path: Path, start_proxy) -> None:
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    note, out = work / "note.txt", work / "out.txt"
+    note.write_text("a note for the proxy test\n")
+    config = MockConfig(
+        tool_rounds=2,
+        prefer_tools=("Read", "Write"),
+        tool_inputs={
+            "Read": {"file_path": str(note)},
+            "Write": {"file_path": str(out), "content": "written by Claude Code through the proxy\n"},
+        },
+    )
+    with MockServer(config) as mock:
+        proxy_server, proxy = start_proxy(mock.base_url)
+        assert proxy.instrumentation.active, proxy.instrumentation.notice
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(home),
+            "ANTHROPIC_BASE_URL": proxy_server.base_url,
+            "ANTHROPIC_API_KEY": API_KEY,
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        }
+        result = subprocess.run(
+            [
+                str(claude_bin),
+                "-p",
+                "Read note.txt, then write out.txt.",
+                "--output-format",
+                "json",
+                *PERMISSIONS,
+            ],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        stats = dict(mock.stats)
+        page = httpx.get(proxy_server.base_url + METRICS, timeout=10).text
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["is_error"] is False and report["subtype"] == "success"
+    assert report["result"] == "Done after 2 tool rounds."
+    assert out.read_text() == "written by Claude Code through the proxy\n"
+    assert stats["tool_results"] == 3 and stats.get("tool_result_errors", 0) == 0
+    assert stats["beta_requests"] == stats["requests"] >= 3  # ?beta=true survived the proxy
+
+    seen = sample(page, "claude_otel_requests_total", client="claude-code", endpoint="messages", outcome="ok")
+    assert seen is not None and seen >= 3, page[:3000]
+    assert sample(page, "claude_otel_response_stop_reasons_total", stop_reason="tool_use") == 2
+    assert (sample(page, "claude_otel_request_tool_result_blocks_sum") or 0) >= 3  # results were sent
+    assert sample(page, "claude_otel_findings_total", severity="error") is None  # a healthy loop
+    assert API_KEY not in page and "a note for the proxy test" not in page
