@@ -185,6 +185,8 @@ class Instrumentation:
             }
             if isinstance(model, str):
                 attrs[A.GEN_AI_MODEL] = model
+            if predicted in ("skipped", "unparsed"):  # only the size is known
+                shape_dict = {"body_bytes": len(raw)} if raw is not None else {}
             if "stream" in shape_dict:
                 attrs[A.GEN_AI_STREAM] = bool(shape_dict["stream"])
             if isinstance(shape_dict.get("max_tokens"), int):

@@ -76,6 +76,8 @@ class Double:
             return self.send_error(
                 h, 400, "invalid_request_error", "There was an error parsing the body.", rid
             )
+        if not isinstance(body, dict):
+            return self.send_error(h, 400, "invalid_request_error", "body: Input should be an object", rid)
         mode = h.headers.get("x-double", "")
         if mode == "overloaded":
             return self.send_error(h, 529, "overloaded_error", "Overloaded", rid)
