@@ -22,11 +22,16 @@ def target(
     *,
     instant: bool = False,
     fmt: str = "time_series",
-    exemplar: bool = False,
+    exemplar: bool | None = None,
 ) -> dict[str, Any]:
-    """One PromQL query of a panel. ``fmt`` is Grafana's format: time_series, table or heatmap."""
+    """One PromQL query of a panel. ``fmt`` is Grafana's format: time_series, table or heatmap.
+
+    Exemplars (links from samples to traces) are on for every range query unless turned off.
+    """
     if not expr.strip():
         raise ValueError("empty PromQL expression")
+    if exemplar is None:
+        exemplar = not instant
     return {
         "datasource": PROMETHEUS,
         "editorMode": "code",
