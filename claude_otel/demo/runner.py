@@ -207,7 +207,8 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
     for line in summary_lines(report):
         say(line)
     say(f"report: {path}")
-    say(f"metrics were served at {servers.metrics_url}")
+    if servers.metrics_url:
+        say(f"metrics were served at {servers.metrics_url}")
     try:
         if cfg.hold and not interrupted and servers.metrics_server is not None:
             say("holding: /metrics stays up until Ctrl-C")
