@@ -9,6 +9,7 @@ CLAUDE_OTEL_DEPLOY_SOURCE=demo|standin runs only one of them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -118,12 +119,40 @@ class Stack:
         return json.loads(body)
 
 
-def prometheus_config(target: str, rules: Path) -> dict[str, Any]:
+def prometheus_config(target: str, rules: Path, proxy_target: str | None) -> dict[str, Any]:
+    jobs = [{"job_name": "claude-otel", "static_configs": [{"targets": [target]}]}]
+    if proxy_target:
+        # the metrics path the shipped ServiceMonitor and compose config scrape on the proxy port
+        (monitor,) = [
+            d for d in yaml.safe_load_all((DEPLOY / "kubernetes/servicemonitor.yaml").read_text()) if d
+        ]
+        path = monitor["spec"]["endpoints"][0]["path"]
+        jobs.append(
+            {
+                "job_name": "claude-otel-proxy",
+                "metrics_path": path,
+                "static_configs": [{"targets": [proxy_target]}],
+            }
+        )
     return {
         "global": {"scrape_interval": SCRAPE, "evaluation_interval": SCRAPE, "scrape_timeout": SCRAPE},
         "rule_files": [str(rules)],
-        "scrape_configs": [{"job_name": "claude-otel", "static_configs": [{"targets": [target]}]}],
+        "scrape_configs": jobs,
     }
+
+
+def proxy_command(port: int) -> list[str]:
+    """The real proxy (what the Kubernetes manifests run); its upstream is never called here."""
+    return [
+        PYTHON,
+        "-m",
+        "claude_otel.cli",
+        "proxy",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--upstream",
+        "http://127.0.0.1:9",
+    ]
 
 
 @pytest.fixture(scope="module", params=["demo", "standin"])
@@ -133,10 +162,14 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     check_source(source)
     prometheus = require_binary("prometheus")
     tmp = tmp_path_factory.mktemp(f"live-{source}")
-    metrics_port, prom_port = free_port(), free_port()
+    metrics_port, prom_port, proxy_port = free_port(), free_port(), free_port()
+    with_proxy = source == "demo"
     config = tmp / "prometheus.yml"
+    proxy_target = f"127.0.0.1:{proxy_port}" if with_proxy else None
     config.write_text(
-        yaml.safe_dump(prometheus_config(f"127.0.0.1:{metrics_port}", DEPLOY / "prometheus/alerts.yml"))
+        yaml.safe_dump(
+            prometheus_config(f"127.0.0.1:{metrics_port}", DEPLOY / "prometheus/alerts.yml", proxy_target)
+        )
     )
     prom_cmd = [
         prometheus,
@@ -147,11 +180,18 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         "--storage.tsdb.retention.time=1h",
         "--log.level=warn",
     ]
-    with (
-        running(traffic_command(source, metrics_port, tmp), tmp / "traffic.log", env=python_env()) as traffic,
-        running(prom_cmd, tmp / "prometheus.log") as prom,
-    ):
+    with contextlib.ExitStack() as processes:
+        traffic = processes.enter_context(
+            running(traffic_command(source, metrics_port, tmp), tmp / "traffic.log", env=python_env())
+        )
+        if with_proxy:
+            proxy = processes.enter_context(
+                running(proxy_command(proxy_port), tmp / "proxy.log", env=python_env())
+            )
+        prom = processes.enter_context(running(prom_cmd, tmp / "prometheus.log"))
         wait_http(f"http://127.0.0.1:{metrics_port}/metrics", traffic, tmp / "traffic.log")
+        if with_proxy:
+            wait_http(f"http://127.0.0.1:{proxy_port}/_claude-otel/metrics", proxy, tmp / "proxy.log")
         start = time.time()
         wait_http(f"http://127.0.0.1:{prom_port}/-/ready", prom, tmp / "prometheus.log")
         # let the traffic run its course and Prometheus take a few more scrapes
@@ -188,7 +228,11 @@ ALL_QUERIES = [(uid, q) for uid, d in DASHBOARD_SET.items() for q in prometheus_
 
 def test_prometheus_scrapes_the_traffic_source(stack: Stack) -> None:
     targets = stack.api("targets")["data"]["activeTargets"]
-    assert [t["health"] for t in targets] == ["up"], targets
+    jobs = {t["labels"]["job"]: t["health"] for t in targets}
+    expected = (
+        {"claude-otel": "up", "claude-otel-proxy": "up"} if stack.source == "demo" else {"claude-otel": "up"}
+    )
+    assert jobs == expected, targets
     total = stack.api("query", query="sum(claude_otel_requests_total)", time=stack.end)["data"]["result"]
     assert total and float(total[0]["value"][1]) > 0, f"no requests recorded from the {stack.source}"
 
