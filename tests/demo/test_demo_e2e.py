@@ -43,7 +43,7 @@ class Demo:
             self.output.append(line)
             self.lines.put(line.rstrip("\n"))
 
-    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float = 60) -> re.Match[str]:
+    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float = 120) -> re.Match[str]:
         deadline = time.monotonic() + timeout
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
         while time.monotonic() < deadline:
@@ -120,7 +120,7 @@ def test_demo_runs_end_to_end_and_its_report_shows_every_fault_predicted(tmp_pat
 
     # Clean agents: real traffic, no 400, no error-severity finding.
     clean = report["clean"]
-    assert clean["requests"] > 50
+    assert clean["requests"] > 20
     assert clean["errors_400"] == 0, clean
     assert clean["error_findings_total"] == 0, clean
 
