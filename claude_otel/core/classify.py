@@ -435,7 +435,8 @@ def _classify(body: bytes | str | None, status: int | None) -> Classification:
                     found.status = _EXCEPTION_STATUS[m.group(1)]
     if status is None and found.status is not None and not found.mid_stream:
         status = found.status
-    mid_stream = found.mid_stream or (status is not None and 200 <= status < 300)
+    # an error event inside a stream: the HTTP status (if the caller knows it) was a 2xx
+    mid_stream = (status is not None and 200 <= status < 300) or (found.mid_stream and status is None)
     message = found.message if found.message is not None else (text.strip() if text else None)
     message = _display(message) if message else None
 
