@@ -551,7 +551,8 @@ def _from_dict(obj: dict, found: _Found) -> str | None:
         etype = err.get("type")
         if isinstance(etype, str) and (etype.endswith("_error") or etype == "request_too_large"):
             found.error_type = etype
-        code = _coerce_status(err.get("code"))
+        raw_code = err.get("code")
+        code = 400 if raw_code == "invalid_request_body" else _coerce_status(raw_code)
         if code is not None and found.status is None:
             found.status = code
         meta = err.get("metadata")

@@ -324,7 +324,18 @@ def claude_code_raw(message: str) -> str:
     return "API Error: 400 " + api_body(message)
 
 
+def litellm_proxy(message: str) -> str:
+    # the LiteLLM proxy's OpenAI-style error around the exception text
+    return json.dumps({"error": {"message": litellm(message), "type": None, "param": None, "code": "400"}})
+
+
+def copilot_nested(message: str) -> str:
+    return json.dumps({"error": {"message": message, "code": "invalid_request_body"}})
+
+
 WRAPPERS = {
+    "litellm_proxy": litellm_proxy,
+    "copilot_nested": copilot_nested,
     "api": lambda m: api_body(m, request_id="req_011CSURy8kJA4QAXZjsnBj5N"),
     "vertex": vertex,
     "bedrock": bedrock,
@@ -347,9 +358,26 @@ def _ids(cases: list[tuple[str, str]]) -> list[str]:
 def test_real_text_in_every_envelope(category: str, text: str, wrapper: str) -> None:
     result = classify_error(WRAPPERS[wrapper](text))
     assert result.category == category
-    if wrapper in ("api", "vertex", "openrouter", "litellm", "python_sdk", "claude_code_raw"):
+    if wrapper in (
+        "api",
+        "vertex",
+        "openrouter",
+        "litellm",
+        "litellm_proxy",
+        "python_sdk",
+        "claude_code_raw",
+    ):
         assert result.error_type == "invalid_request_error"
-    if wrapper in ("vertex", "openrouter", "copilot", "python_sdk", "claude_code_raw", "bedrock"):
+    if wrapper in (
+        "vertex",
+        "openrouter",
+        "copilot",
+        "copilot_nested",
+        "litellm_proxy",
+        "python_sdk",
+        "claude_code_raw",
+        "bedrock",
+    ):
         assert (result.family, result.status) == ("4xx", 400)
     if wrapper == "litellm":  # status read from the exception class name
         assert result.status == 400
