@@ -13,6 +13,7 @@ from rich.table import Table
 from .metrics_view import MetricsView
 
 MAX_ROWS = 10
+WIDE = 110  # terminal columns from which tables go side by side
 
 
 def _counter_table(title: str, counts: Mapping[str, int], key: str) -> Table:
@@ -81,20 +82,30 @@ def render(
     duration: float,
     mock_url: str,
     metrics_url: str,
+    width: int = 120,
 ) -> RenderableType:
-    """One frame of the live view."""
+    """One frame of the live view; tables side by side from ``WIDE`` columns, stacked below that."""
     header = (
         f"[b]claude-otel demo[/]  {elapsed:5.1f}/{duration:.0f} s   requests {view.requests}   "
-        f"400s {view.requests_by_outcome.get('invalid_request', 0)}   mock {mock_url}   metrics {metrics_url}"
+        f"400s {view.requests_by_outcome.get('invalid_request', 0)}\nmock {mock_url}   metrics {metrics_url}"
     )
-    grid = Table.grid(expand=True, padding=(0, 2))
-    grid.add_column(ratio=1)
-    grid.add_column(ratio=1)
-    grid.add_row(
+    tables = [
         _counter_table("errors by category (from /metrics)", view.errors_by_category, "category"),
         _counter_table("findings by rule (error, from /metrics)", view.findings_by_rule, "rule"),
-    )
-    grid.add_row(_prediction_table(view.prediction), _ground_truth_table(tally.get("groups", {})))
-    return Panel(
-        RichGroup(header, grid, _events(list(tally.get("recent", [])))), title="Ctrl-C to stop", expand=True
-    )
+        _prediction_table(view.prediction),
+        _ground_truth_table(tally.get("groups", {})),
+    ]
+    wide = width >= WIDE
+    grid = Table.grid(expand=True, padding=(0, 2))
+    grid.add_column(ratio=1)
+    if wide:
+        grid.add_column(ratio=1)
+        grid.add_row(tables[0], tables[1])
+        grid.add_row(tables[2], tables[3])
+    else:
+        for table in (tables[3], tables[2], tables[0], tables[1]):
+            grid.add_row(table)
+    parts: list[RenderableType] = [header, grid]
+    if wide:
+        parts.append(_events(list(tally.get("recent", []))))
+    return Panel(RichGroup(*parts), title="Ctrl-C to stop", expand=True)

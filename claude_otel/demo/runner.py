@@ -161,7 +161,7 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
                     while (elapsed := time.monotonic() - started) < cfg.duration:
                         frame = render(
                             read_registry(registry), tally.snapshot(), elapsed=elapsed, duration=cfg.duration,
-                            mock_url=servers.mock_url, metrics_url=servers.metrics_url,
+                            mock_url=servers.mock_url, metrics_url=servers.metrics_url, width=console.width,
                         )  # fmt: skip
                         live.update(frame)
                         stop.wait(0.25)

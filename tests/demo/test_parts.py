@@ -136,3 +136,32 @@ def test_report_and_summary(tmp_path: Path) -> None:
     text = "\n".join(summary_lines(report))
     assert "3 requests by 3 agents in 1.23 s" in text
     assert f"{kind}" in text and "c=1" in text
+
+
+@pytest.mark.parametrize("width", [80, 140])
+def test_live_frame_shows_operator_numbers_and_ground_truth(width: int) -> None:
+    from rich.console import Console
+
+    from claude_otel.demo.live import render
+
+    tally = Tally()
+    tally.add_agent("drop_result")
+    tally.request(
+        "drop_result", injected=True, predicted="error", error_rules={"r"}, status=400, category="c"
+    )
+    frame = render(
+        read_registry(_registry()),
+        tally.snapshot(),
+        elapsed=1.0,
+        duration=20,
+        mock_url="http://127.0.0.1:1",
+        metrics_url="http://127.0.0.1:2/metrics",
+        width=width,
+    )
+    console = Console(record=True, width=width, color_system=None)
+    console.print(frame)
+    text = console.export_text()
+    assert "requests 20" in text and "400s 5" in text
+    assert "predicted 400, got 400" in text and "400 not predicted" in text
+    assert "drop_result" in text and "tool_result_missing" in text
+    assert max(len(line) for line in text.splitlines()) <= width
