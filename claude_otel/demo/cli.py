@@ -7,11 +7,13 @@ import os
 import sys
 from pathlib import Path
 
+MAX_AGENTS = 256  # one thread each
 
-def _positive_int(text: str) -> int:
+
+def _agents(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    if not 1 <= value <= MAX_AGENTS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_AGENTS}, got {value}")
     return value
 
 
@@ -37,7 +39,7 @@ def _rate(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agents", type=_positive_int, default=16, help="agents in the fleet (default 16)")
+    parser.add_argument("--agents", type=_agents, default=16, help="agents in the fleet (default 16)")
     parser.add_argument(
         "--duration", type=_duration, default=20.0, help="seconds the fleet runs (default 20)"
     )
