@@ -227,12 +227,13 @@ ALL_QUERIES = [(uid, q) for uid, d in DASHBOARD_SET.items() for q in prometheus_
 
 
 def test_prometheus_scrapes_the_traffic_source(stack: Stack) -> None:
-    targets = stack.api("targets")["data"]["activeTargets"]
-    jobs = {t["labels"]["job"]: t["health"] for t in targets}
+    # scraped successfully during the run (a single slow scrape on a busy host must not fail the test)
+    up = stack.api("query", query="max by (job) (max_over_time(up[1m]))", time=stack.end)["data"]["result"]
+    jobs = {r["metric"]["job"]: r["value"][1] for r in up}
     expected = (
-        {"claude-otel": "up", "claude-otel-proxy": "up"} if stack.source == "demo" else {"claude-otel": "up"}
+        {"claude-otel": "1", "claude-otel-proxy": "1"} if stack.source == "demo" else {"claude-otel": "1"}
     )
-    assert jobs == expected, targets
+    assert jobs == expected, stack.api("targets")["data"]["activeTargets"]
     total = stack.api("query", query="sum(claude_otel_requests_total)", time=stack.end)["data"]["result"]
     assert total and float(total[0]["value"][1]) > 0, f"no requests recorded from the {stack.source}"
 
@@ -307,6 +308,27 @@ def test_alert_rules_load_and_evaluate_against_real_series(stack: Stack) -> None
     assert {r["name"] for r in rules} == expected
     unhealthy = [(r["name"], r["health"], r.get("lastError")) for r in rules if r["health"] != "ok"]
     assert not unhealthy, unhealthy
-    # the target is up, so the target-down alert must be quiet
-    down = next(r for r in rules if r["name"] == "ClaudeOtelTargetDown")
-    assert down["state"] == "inactive", down
+    states = {r["name"]: r["state"] for r in rules}
+    # What each traffic source must trigger ("pending" = condition true, waiting out its `for:`).
+    # demo: half the agents are buggy, containers get dropped and deferred tools forgotten, every fault
+    # is predicted. stand-in: 25% faulty requests (pairing, container, deferred) plus 5% unpredicted 400s.
+    expected = {
+        "demo": {
+            "ClaudeOtelContainerOrDeferredToolStateLoss": "pending",
+            "ClaudeOtelUnexplained400s": "inactive",
+            "ClaudeOtelExporterInternalErrors": "inactive",
+            "ClaudeOtelTargetDown": "inactive",
+        },
+        "standin": {
+            "ClaudeOtelToolResultMismatchSpike": "pending",
+            "ClaudeOtel400RateHigh": "pending",
+            "ClaudeOtelUnexplained400s": "firing",
+            "ClaudeOtelContainerOrDeferredToolStateLoss": "pending",
+            "ClaudeOtelExporterInternalErrors": "inactive",
+            "ClaudeOtelTargetDown": "inactive",
+        },
+    }[stack.source]
+    # one missed scrape on a busy host may make the target-down alert pending, never firing
+    if states["ClaudeOtelTargetDown"] == "pending":
+        states["ClaudeOtelTargetDown"] = "inactive"
+    assert {name: states[name] for name in expected} == expected
