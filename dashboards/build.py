@@ -553,6 +553,15 @@ def correlation() -> Dashboard:
     )
 
 
+# TraceQL over the span attributes the instrumentation sets (claude_otel/instrumentation/attributes.py)
+FAILED_SPANS = (
+    '{ span.gen_ai.provider.name = "anthropic" && span.claude_otel.outcome = "invalid_request"'
+    ' && span.claude_otel.error.category =~ "$category" }'
+    " | select(span.claude_otel.request_id, span.claude_otel.error.category, span.claude_otel.predicted,"
+    " span.claude_otel.rules, span.gen_ai.request.model)"
+)
+
+
 def incident() -> Dashboard:
     variables = [
         *_vars_common(),
@@ -664,14 +673,11 @@ def incident() -> Dashboard:
             Panel(
                 "traces-table",
                 "Recent failed requests (traces)",
-                "The latest Messages API spans that ended with HTTP 400, searched in the trace datasource "
-                "(Tempo, TraceQL). Each row opens the span with its request shape, findings and the "
-                "request-id the API returned.",
-                [
-                    traceql_target(
-                        '{ span.gen_ai.provider.name = "anthropic" && span.http.response.status_code = 400 }'
-                    )
-                ],
+                "The latest Messages API spans that ended with HTTP 400 in the selected categories, searched "
+                "in the trace datasource (Tempo, TraceQL), with the request-id the API returned, the error "
+                "category, the prediction and the rules that fired. Each row opens the span with its "
+                "request shape.",
+                [traceql_target(FAILED_SPANS)],
                 width=12,
                 datasource=dict(TRACES),
             ),

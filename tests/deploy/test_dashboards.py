@@ -111,3 +111,17 @@ def test_exemplars_on_every_range_query_over_counters_and_histograms(uid: str) -
         for t in p["targets"]:
             if "expr" in t:
                 assert t["exemplar"], f"{p['title']} / {t['refId']}: exemplars off"
+
+
+def test_trace_queries_use_span_attributes_the_instrumentation_sets() -> None:
+    attributes = pytest.importorskip("claude_otel.instrumentation.attributes")
+    known = {v for k, v in vars(attributes).items() if k.isupper() and isinstance(v, str)}
+    found = 0
+    for d in DASHBOARD_SET.values():
+        for p in panels(d):
+            for t in p["targets"]:
+                if "query" in t:
+                    names = set(re.findall(r"span\.([a-z_.]+[a-z_])", t["query"]))
+                    assert names and names <= known, f"{p['title']}: {names - known}"
+                    found += 1
+    assert found
