@@ -125,3 +125,19 @@ def test_trace_queries_use_span_attributes_the_instrumentation_sets() -> None:
                     assert names and names <= known, f"{p['title']}: {names - known}"
                     found += 1
     assert found
+
+
+def test_builder_rejects_panels_a_newcomer_could_not_read() -> None:
+    sys.path.insert(0, str(DASHBOARDS))
+    try:
+        import builder
+    finally:
+        sys.path.remove(str(DASHBOARDS))
+    with pytest.raises(ValueError, match="description"):
+        builder.Panel("timeseries", "Requests", "rate", [builder.target("up")]).validate()
+    with pytest.raises(ValueError, match="empty PromQL"):
+        builder.target("  ")
+    with pytest.raises(ValueError, match="width"):
+        builder.Panel(
+            "stat", "x", "a description that is long enough to pass", [builder.target("up")], width=30
+        ).validate()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import yaml
 from deploy_support import DASHBOARDS, DEPLOY, REPO
 
@@ -150,3 +151,15 @@ def test_servicemonitor_service_and_deployment_agree() -> None:
     assert container["args"][0] == "proxy" and "--listen=0.0.0.0:8787" in container["args"]
     # the TargetDown alert must match the job the operator derives from the Service name
     assert "claude-otel" in service["metadata"]["name"]
+
+
+def test_prometheusrule_generator_rejects_a_rules_file_without_groups() -> None:
+    sys.path.insert(0, str(K8S))
+    try:
+        import gen_prometheusrule
+    finally:
+        sys.path.remove(str(K8S))
+    with pytest.raises(ValueError, match="groups"):
+        gen_prometheusrule.render("rules: []\n")
+    rendered = yaml.safe_load(gen_prometheusrule.render((DEPLOY / "prometheus/alerts.yml").read_text()))
+    assert rendered["kind"] == "PrometheusRule"
