@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import orjson
-from conftest import CANARY, dump, run_cli, tool_loop_body
+from clihelp import CANARY, dump, run_cli, tool_loop_body
 
 from claude_otel.core import RULES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import orjson
-from conftest import run_cli
+from clihelp import run_cli
 
 from claude_otel.core import RULES
 
