@@ -14,7 +14,7 @@ import pytest
 
 from claude_otel.mock import MockConfig, MockServer
 
-from .test_observability import METRICS, sample
+from .test_observability import METRICS, assert_client_label, sample
 
 NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "network", "proxy")
 API_KEY = "sk-ant-claude-code-test-key"
@@ -97,9 +97,10 @@ def test_claude_code_tool_loop_through_the_proxy(claude_bin: Path, tmp_path: Pat
     assert stats["tool_results"] == 3 and stats.get("tool_result_errors", 0) == 0
     assert stats["beta_requests"] == stats["requests"] >= 3  # ?beta=true survived the proxy
 
-    seen = sample(page, "claude_otel_requests_total", client="claude-code", endpoint="messages", outcome="ok")
-    assert seen is not None and seen >= 3, page[:3000]
+    seen = sample(page, "claude_otel_requests_total", endpoint="messages", outcome="ok")
+    assert seen == stats["requests"], page[:3000]
     assert sample(page, "claude_otel_response_stop_reasons_total", stop_reason="tool_use") == 2
     assert (sample(page, "claude_otel_request_tool_result_blocks_sum") or 0) >= 3  # results were sent
     assert sample(page, "claude_otel_findings_total", severity="error") is None  # a healthy loop
     assert API_KEY not in page and "a note for the proxy test" not in page
+    assert_client_label(page, "claude-code", seen)

@@ -14,6 +14,8 @@ import pytest
 
 from claude_otel.proxy.client_label import CLIENT_LABELS, client_label, parse_user_agent
 
+from .test_observability import assert_client_label, sample
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,8 +64,8 @@ def test_cli_serves_the_proxy_and_metrics_on_its_own_port(upstream):
             assert resp.json()["id"] == "msg_01TestUpstream"
             pages = [client.get(url).text for url in metrics_urls]
         for page in pages:
-            assert 'client="claude-code"' in page
-            assert "claude_otel_requests_total{" in page
+            assert sample(page, "claude_otel_requests_total", endpoint="messages", outcome="ok") == 1.0
+            assert_client_label(page, "claude-code", 1.0)
     finally:
         proc.terminate()
         code = proc.wait(20)

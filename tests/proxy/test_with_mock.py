@@ -9,7 +9,7 @@ import pytest
 
 from claude_otel.mock import MockConfig, MockServer
 
-from .test_observability import METRICS, sample
+from .test_observability import METRICS, assert_client_label, sample
 
 TOOLS = [
     {
@@ -81,10 +81,7 @@ def test_sdk_tool_loop_through_the_proxy_is_observed(start_proxy):
         assert reply.stop_reason == "end_turn"
         assert requests == 3 and results >= 2  # two tool rounds, then the answer
         text = httpx.get(server.base_url + METRICS, timeout=10).text
-    total = sample(
-        text, "claude_otel_requests_total", client="anthropic-sdk-python", outcome="ok", predicted="ok"
-    )
-    assert total == requests
+    assert sample(text, "claude_otel_requests_total", outcome="ok", predicted="ok") == requests
     assert sample(text, "claude_otel_request_tool_result_blocks_sum") == sum(
         range(0, results + 1, results // 2)
     ) or (sample(text, "claude_otel_request_tool_result_blocks_count") == requests)
@@ -92,3 +89,4 @@ def test_sdk_tool_loop_through_the_proxy_is_observed(start_proxy):
     assert sample(text, "claude_otel_response_stop_reasons_total", stop_reason="tool_use") == 2
     assert sample(text, "claude_otel_response_stop_reasons_total", stop_reason="end_turn") == 1
     assert "sunny" not in text and "Paris" not in text
+    assert_client_label(text, "anthropic-sdk-python", requests)
