@@ -124,10 +124,12 @@ def check_final_and_thinking(
     # D1: mid tool loop with thinking enabled, the turn of the last tool_use set starts with thinking
     if thinking != "enabled" or last.role != "user" or not last.results:
         return
-    k = turns.index(last)
     prev = None
-    for t in reversed(turns[:k]):
-        if t.role != "system":
+    seen_last = False
+    for t in reversed(turns):
+        if t is last:
+            seen_last = True
+        elif seen_last and t.role != "system":
             prev = t
             break
     if prev is None or prev.role != "assistant" or not prev.tool_uses or prev.has_fallback:

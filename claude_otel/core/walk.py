@@ -74,40 +74,28 @@ TOOL_CHANGE_TYPES = frozenset({"compaction", "tool_addition", "tool_removal", "m
 
 
 class Turn:
-    """One merged turn: consecutive messages of one role (system messages are separate turns)."""
+    """One merged turn: consecutive messages of one role (system messages are separate turns).
 
-    __slots__ = (
-        "first_block_type",
-        "has_fallback",
-        "has_thinking",
-        "last_block",
-        "last_block_path",
-        "msgs",
-        "non_result_blocks",
-        "other_before_result",
-        "result_msgs",
-        "results",
-        "role",
-        "server_unresolved",
-        "text_after_tool_use",
-        "tool_uses",
-    )
+    A plain class with class-level defaults: creating one sets only what the walk meets (speed).
+    """
+
+    role: str
+    msgs: list[int]
+    tool_uses: list[tuple[Any, int, int, Any, bool]] | None = None  # (id, msg, block, name, code-exec)
+    results: list[tuple[Any, int, int]] | None = None  # (tool_use_id, msg, block)
+    result_msgs = 0
+    other_before_result: tuple[int, int] | None = None  # first non-result block of a user turn
+    text_after_tool_use: tuple[int, int] | None = None
+    server_unresolved: dict[Any, tuple[int, int]] | None = None
+    has_thinking = False
+    has_fallback = False
+    first_block_type: Any = None  # type of the first block of the first non-empty message
+    last_block: Any = None  # the last block of the turn (a dict, or a str for string content)
+    non_result_blocks = 0
 
     def __init__(self, role: str, idx: int) -> None:
         self.role = role
-        self.msgs: list[int] = [idx]
-        self.tool_uses: list[tuple[Any, int, int, Any, bool]] = []  # (id, msg, block, name, code-exec caller)
-        self.results: list[tuple[Any, int, int]] = []  # (tool_use_id, msg, block)
-        self.result_msgs = 0
-        self.other_before_result: tuple[int, int] | None = None  # first non-result block before a result
-        self.text_after_tool_use: tuple[int, int] | None = None
-        self.server_unresolved: dict[Any, tuple[int, int]] = {}
-        self.has_thinking = False
-        self.has_fallback = False
-        self.first_block_type: Any = None  # type of the first block of the first non-empty message
-        self.last_block: Any = None  # the last block of the turn (a dict, or a str for string content)
-        self.last_block_path = ""
-        self.non_result_blocks = 0
+        self.msgs = [idx]
 
 
 class WalkResult:
@@ -124,7 +112,7 @@ class WalkResult:
         self.turns: list[Turn] = []
         self.tool_refs: list[tuple[Any, str]] = []  # (tool_name, path)
         self.server_names: set[Any] = set()
-        self.history_tool_names: list[tuple[Any, str]] = []  # client tool_use names (name, path)
+        self.history_tool_names: list[tuple[Any, int, int]] = []  # client tool_use (name, msg, block)
         self.has_tool_blocks = False
         self.tool_changes = False
 
@@ -182,16 +170,17 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     turns = res.turns
     counts = shape.block_counts
     by_role = shape.messages_by_role
-    seen_tool_ids: set[Any] = set()
-    n_msgs = len(messages)
-    last_idx = n_msgs - 1
+    seen_tool_ids: set[str] = set()
+    last_idx = len(messages) - 1
     turn: Turn | None = None
     cc = 0
     id_match = TOOL_ID_RE.fullmatch
     srv_match = SERVER_ID_RE.fullmatch
+    known = KNOWN_BLOCK_TYPES
+    n_text = n_tool_use = n_tool_result = n_thinking = 0
 
     for i, m in enumerate(messages):
-        if not isinstance(m, dict):
+        if m.__class__ is not dict:
             out.add("role_invalid", f"messages.{i}", f"messages.{i} is not an object")
             by_role["other"] = by_role.get("other", 0) + 1
             turn = None
@@ -212,8 +201,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
         is_user = role == "user"
         is_asst = role == "assistant"
 
-        content = m.get("content", None)
-        if isinstance(content, str):
+        content = m.get("content")
+        if content.__class__ is str:
             turn.non_result_blocks += 1
             counts["text"] = counts.get("text", 0) + 1
             if not content:
@@ -225,21 +214,18 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     )
             elif content.isspace() and not (is_asst and i == last_idx):
                 out.add(
-                    "text_block_empty",
-                    f"messages.{i}",
-                    f"messages.{i} ({role}) content is whitespace only",
+                    "text_block_empty", f"messages.{i}", f"messages.{i} ({role}) content is whitespace only"
                 )
             if turn.first_block_type is None:
                 turn.first_block_type = "text"
             turn.last_block = content
-            turn.last_block_path = f"messages.{i}"
             if turn.tool_uses and turn.text_after_tool_use is None:
                 turn.text_after_tool_use = (i, 0)
             if is_user and turn.other_before_result is None:
                 turn.other_before_result = (i, 0)
             continue
-        if not isinstance(content, list):
-            if content is None and "content" not in m:
+        if content.__class__ is not list:
+            if "content" not in m:
                 out.add("field_required", f"messages.{i}.content", f"messages.{i} has no content field")
             else:
                 out.add(
@@ -258,22 +244,18 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             continue
 
         msg_has_thinking = False
-        msg_has_result = False
-        first_type = None
-        nblocks = len(content)
-        for j, b in enumerate(content):
-            if not isinstance(b, dict):
+        msg_results = 0
+        b0 = content[0]
+        first_type = b0.get("type") if b0.__class__ is dict else None
+        track_a2 = is_user and turn.other_before_result is None  # first non-result block of a user turn
+        track_a3 = bool(turn.tool_uses) and turn.text_after_tool_use is None  # text after a tool_use
+        j = -1
+        for b in content:
+            j += 1
+            if b.__class__ is not dict:
                 continue
             t = b.get("type")
-            if t.__class__ is not str:
-                t = None
-            if first_type is None:
-                first_type = t
-            if t not in KNOWN_BLOCK_TYPES:
-                counts["other"] = counts.get("other", 0) + 1
-            else:
-                counts[t] = counts.get(t, 0) + 1
-            if b.get("cache_control"):
+            if "cache_control" in b and b["cache_control"]:  # noqa: RUF019 (faster than .get)
                 cc += 1
                 if t == "thinking" or t == "redacted_thinking":
                     out.add(
@@ -283,9 +265,9 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     )
 
             if t == "text":
-                turn.non_result_blocks += 1
+                n_text += 1
                 txt = b.get("text")
-                if isinstance(txt, str):
+                if txt.__class__ is str:
                     if not txt or txt.isspace():
                         out.add(
                             "text_block_empty",
@@ -298,72 +280,15 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         f"messages.{i}.content.{j}.text.text",
                         "text block has no text field",
                     )
-                if turn.tool_uses and turn.text_after_tool_use is None:
+                if track_a3:
                     turn.text_after_tool_use = (i, j)
-                if is_user and turn.other_before_result is None:
+                    track_a3 = False
+                if track_a2:
                     turn.other_before_result = (i, j)
-            elif t == "tool_use":
-                res.has_tool_blocks = True
-                shape.tool_use_count += 1
-                tid = b.get("id")
-                if tid.__class__ is not str:
-                    tid = None
-                path = f"messages.{i}.content.{j}"
-                if not is_asst:
-                    out.add(
-                        "tool_use_in_user",
-                        path,
-                        f"tool_use {safe_name(tid)} sits in a {role} message, not an assistant message",
-                    )
-                if "id" not in b or "name" not in b or "input" not in b:
-                    missing = [f for f in ("id", "name", "input") if f not in b]
-                    out.add(
-                        "tool_result_field_missing",
-                        f"{path}.tool_use.{missing[0]}",
-                        f"tool_use lacks {', '.join(missing)}",
-                    )
-                if "id" in b:
-                    if not isinstance(tid, str) or not id_match(tid):
-                        out.add(
-                            "tool_use_id_pattern",
-                            f"{path}.tool_use.id",
-                            f"tool_use id {safe_name(tid)} does not match ^[a-zA-Z0-9_-]+$",
-                        )
-                    elif tid in seen_tool_ids:
-                        out.add("tool_use_id_duplicate", path, f"tool_use id {tid} appears more than once")
-                    else:
-                        seen_tool_ids.add(tid)
-                if "input" in b and not isinstance(b["input"], dict):
-                    out.add(
-                        "tool_use_input_not_object",
-                        f"{path}.tool_use.input",
-                        f"tool_use {safe_name(tid)} input is a {type(b['input']).__name__}",
-                    )
-                for extra in ("index", "partial_json", "text"):
-                    if extra in b:
-                        out.add(
-                            "block_extra_fields",
-                            f"{path}.tool_use.{extra}",
-                            f"tool_use {safe_name(tid)} carries streaming field {extra}",
-                        )
-                        break
-                caller = b.get("caller")
-                ce = False
-                if isinstance(caller, dict):
-                    ct = caller.get("type")
-                    ce = isinstance(ct, str) and ct.startswith("code_execution")
-                name = b.get("name")
-                if name.__class__ is not str:
-                    name = None
-                if is_asst:
-                    if "toolset_name" not in b:
-                        res.history_tool_names.append((name, path))
-                    turn.tool_uses.append((tid, i, j, name, ce))
-                turn.non_result_blocks += 1
+                    track_a2 = False
             elif t == "tool_result":
                 res.has_tool_blocks = True
-                shape.tool_result_count += 1
-                path = f"messages.{i}.content.{j}"
+                n_tool_result += 1
                 tuid = b.get("tool_use_id")
                 if tuid.__class__ is not str:
                     tuid = None
@@ -373,60 +298,144 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         f"messages.{i}",
                         f"tool_result {safe_name(tuid)} sits in a {role} message, not a user message",
                     )
-                if "tool_use_id" not in b:
-                    out.add(
-                        "tool_result_field_missing",
-                        f"{path}.tool_result.tool_use_id",
-                        "tool_result lacks tool_use_id",
-                    )
-                elif not isinstance(tuid, str) or not id_match(tuid):
-                    out.add(
-                        "tool_use_id_pattern",
-                        f"{path}.tool_result.tool_use_id",
-                        f"tool_result tool_use_id {safe_name(tuid)} does not match ^[a-zA-Z0-9_-]+$",
-                    )
+                if tuid is None or not id_match(tuid):
+                    path = f"messages.{i}.content.{j}"
+                    if "tool_use_id" not in b:
+                        out.add(
+                            "tool_result_field_missing",
+                            f"{path}.tool_result.tool_use_id",
+                            "tool_result lacks tool_use_id",
+                        )
+                    else:
+                        out.add(
+                            "tool_use_id_pattern",
+                            f"{path}.tool_result.tool_use_id",
+                            f"tool_result tool_use_id {safe_name(b.get('tool_use_id'))}"
+                            " does not match ^[a-zA-Z0-9_-]+$",
+                        )
                 rc = b.get("content")
-                if b.get("is_error") is True and (rc is None or rc == "" or rc == []):
+                if rc.__class__ is list:
+                    if rc:
+                        cc += _nested(rc, f"messages.{i}.content.{j}", shape, res, out)
+                    elif b.get("is_error") is True:
+                        out.add(
+                            "tool_result_empty_error",
+                            f"messages.{i}.content.{j}.tool_result",
+                            f"tool_result {safe_name(tuid)} has is_error true and empty content",
+                        )
+                elif (rc is None or rc == "") and b.get("is_error") is True:
                     out.add(
                         "tool_result_empty_error",
-                        f"{path}.tool_result",
+                        f"messages.{i}.content.{j}.tool_result",
                         f"tool_result {safe_name(tuid)} has is_error true and empty content",
                     )
-                if isinstance(rc, list) and rc:
-                    cc += _nested(rc, path, shape, res, out)
+                msg_results += 1
                 if is_user:
-                    if not msg_has_result:
-                        msg_has_result = True
+                    if msg_results == 1:
                         turn.result_msgs += 1
-                    turn.results.append((tuid, i, j))
+                    if turn.results is None:
+                        turn.results = [(tuid, i, j)]
+                    else:
+                        turn.results.append((tuid, i, j))
+            elif t == "tool_use":
+                res.has_tool_blocks = True
+                n_tool_use += 1
+                tid = b.get("id")
+                if tid.__class__ is not str:
+                    tid = None
+                name = b.get("name")
+                if name.__class__ is not str:
+                    name = None
+                inp = b.get("input")
+                if not is_asst:
+                    out.add(
+                        "tool_use_in_user",
+                        f"messages.{i}.content.{j}",
+                        f"tool_use {safe_name(tid)} sits in a {role} message, not an assistant message",
+                    )
+                if tid is None or name is None or inp is None:
+                    missing = [f for f in ("id", "name", "input") if f not in b]
+                    if missing:
+                        out.add(
+                            "tool_result_field_missing",
+                            f"messages.{i}.content.{j}.tool_use.{missing[0]}",
+                            f"tool_use lacks {', '.join(missing)}",
+                        )
+                if "id" in b:
+                    if tid is None or not id_match(tid):
+                        out.add(
+                            "tool_use_id_pattern",
+                            f"messages.{i}.content.{j}.tool_use.id",
+                            f"tool_use id {safe_name(b.get('id'))} does not match ^[a-zA-Z0-9_-]+$",
+                        )
+                    elif tid in seen_tool_ids:
+                        out.add(
+                            "tool_use_id_duplicate",
+                            f"messages.{i}.content.{j}",
+                            f"tool_use id {tid} appears more than once",
+                        )
+                    else:
+                        seen_tool_ids.add(tid)
+                if inp.__class__ is not dict and "input" in b and not isinstance(inp, dict):
+                    out.add(
+                        "tool_use_input_not_object",
+                        f"messages.{i}.content.{j}.tool_use.input",
+                        f"tool_use {safe_name(tid)} input is a {type(inp).__name__}",
+                    )
+                if len(b) > 4:  # type id name input + optional fields: look for streaming leftovers
+                    for extra in ("index", "partial_json", "text"):
+                        if extra in b:
+                            out.add(
+                                "block_extra_fields",
+                                f"messages.{i}.content.{j}.tool_use.{extra}",
+                                f"tool_use {safe_name(tid)} carries streaming field {extra}",
+                            )
+                            break
+                    caller = b.get("caller")
+                    ce = caller.__class__ is dict and str(caller.get("type")).startswith("code_execution")
+                    toolset = "toolset_name" in b
+                else:
+                    ce = toolset = False
+                if is_asst:
+                    if not toolset:
+                        res.history_tool_names.append((name, i, j))
+                    if turn.tool_uses is None:
+                        turn.tool_uses = [(tid, i, j, name, ce)]
+                    else:
+                        turn.tool_uses.append((tid, i, j, name, ce))
+                    track_a3 = turn.text_after_tool_use is None
             elif t == "thinking" or t == "redacted_thinking":
-                shape.thinking_block_count += 1
+                n_thinking += 1
+                counts[t] = counts.get(t, 0) + 1
                 msg_has_thinking = True
-                path = f"messages.{i}.content.{j}"
                 if t == "thinking":
-                    if not isinstance(b.get("thinking"), str):
+                    if b.get("thinking").__class__ is not str:
                         out.add(
                             "thinking_field_missing",
-                            f"{path}.thinking.thinking",
+                            f"messages.{i}.content.{j}.thinking.thinking",
                             "thinking block lacks thinking",
                         )
-                    if not isinstance(b.get("signature"), str):
+                    if b.get("signature").__class__ is not str:
                         out.add(
                             "thinking_field_missing",
-                            f"{path}.thinking.signature",
+                            f"messages.{i}.content.{j}.thinking.signature",
                             "thinking block lacks signature",
                         )
-                elif not isinstance(b.get("data"), str):
+                elif b.get("data").__class__ is not str:
                     out.add(
                         "thinking_field_missing",
-                        f"{path}.redacted_thinking.data",
+                        f"messages.{i}.content.{j}.redacted_thinking.data",
                         "redacted_thinking lacks data",
                     )
                 if is_user:
-                    out.add("thinking_block_in_user", path, f"{t} block sits in a user message")
-                turn.non_result_blocks += 1
+                    out.add(
+                        "thinking_block_in_user",
+                        f"messages.{i}.content.{j}",
+                        f"{t} block sits in a user message",
+                    )
             elif t == "server_tool_use":
                 shape.server_tool_use_count += 1
+                counts[t] = counts.get(t, 0) + 1
                 sid = b.get("id")
                 path = f"messages.{i}.content.{j}"
                 if not isinstance(sid, str) or not srv_match(sid):
@@ -444,10 +453,12 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         f"server tool {safe_name(name)}",
                     )
                 if is_asst:
+                    if turn.server_unresolved is None:
+                        turn.server_unresolved = {}
                     turn.server_unresolved[sid if isinstance(sid, str) else id(b)] = (i, j)
-                turn.non_result_blocks += 1
-            elif t in SERVER_RESULT_TYPES:
+            elif t.__class__ is str and t in SERVER_RESULT_TYPES:
                 shape.server_tool_result_count += 1
+                counts[t] = counts.get(t, 0) + 1
                 tuid = b.get("tool_use_id")
                 path = f"messages.{i}.content.{j}"
                 id_ok = isinstance(tuid, str) and srv_match(tuid) is not None
@@ -458,7 +469,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         f"{t} tool_use_id {safe_name(tuid)} does not match ^srvtoolu_[a-zA-Z0-9_]+$",
                     )
                 if is_asst:
-                    popped = turn.server_unresolved.pop(tuid, None) if isinstance(tuid, str) else None
+                    pending = turn.server_unresolved
+                    popped = pending.pop(tuid, None) if pending and isinstance(tuid, str) else None
                     if popped is None and id_ok:
                         out.add(
                             "server_tool_result_orphan",
@@ -472,14 +484,19 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         for k, r in enumerate(refs):
                             if isinstance(r, dict):
                                 shape.tool_reference_count += 1
+                                tn = r.get("tool_name")
                                 res.tool_refs.append(
                                     (
-                                        r["tool_name"] if isinstance(r.get("tool_name"), str) else None,
+                                        tn if isinstance(tn, str) else None,
                                         f"{path}.content.tool_references.{k}",
                                     )
                                 )
-                turn.non_result_blocks += 1
             else:
+                if t.__class__ is not str or t not in known:
+                    counts["other"] = counts.get("other", 0) + 1
+                    t = None
+                else:
+                    counts[t] = counts.get(t, 0) + 1
                 if t == "image":
                     shape.image_count += 1
                     _image_check(b, f"messages.{i}.content.{j}", shape, out)
@@ -489,12 +506,16 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     turn.has_fallback = True
                 elif t in TOOL_CHANGE_TYPES:
                     res.tool_changes = True
-                if is_user and turn.other_before_result is None and t != "tool_reference":
+                if track_a2:
                     turn.other_before_result = (i, j)
-                if turn.tool_uses and turn.text_after_tool_use is None and (t == "image" or t == "document"):
+                    track_a2 = False
+                if track_a3 and (t == "image" or t == "document"):
                     turn.text_after_tool_use = (i, j)
-                turn.non_result_blocks += 1
+                    track_a3 = False
 
+        turn.non_result_blocks += len(content) - msg_results
+        if first_type.__class__ is not str or first_type not in known:
+            first_type = None
         if turn.first_block_type is None:
             turn.first_block_type = first_type
         if msg_has_thinking:
@@ -510,9 +531,13 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     f"messages.{i}.content.0",
                     f"messages.{i} holds thinking blocks but starts with {safe_name(first_type)}",
                 )
-        lb = content[nblocks - 1]
-        turn.last_block = lb
-        turn.last_block_path = f"messages.{i}.content.{nblocks - 1}"
+        turn.last_block = content[-1]
 
+    for key, n in (("text", n_text), ("tool_use", n_tool_use), ("tool_result", n_tool_result)):
+        if n:
+            counts[key] = counts.get(key, 0) + n
     shape.cache_control_count += cc
+    shape.tool_use_count += n_tool_use
+    shape.tool_result_count += n_tool_result
+    shape.thinking_block_count += n_thinking
     return res
