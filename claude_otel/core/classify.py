@@ -98,7 +98,7 @@ CATEGORY_INFO: dict[str, str] = {
     "authentication": "401 authentication_error",
     "permission": "403 permission_error",
     "not_found": "404 not_found_error (unknown model or endpoint)",
-    "billing": "billing_error / 402",
+    "billing": "billing_error / 402, or a 400 saying the credit balance is too low",
     "request_too_large": "413 request_too_large (body above the 32 MB limit)",
     "timeout": "timeout_error, 408/504, or a client-side timeout",
     "connection": "no HTTP response: connection refused/reset/closed",
@@ -274,6 +274,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("union_tag_invalid", (r"input tag [^\s]{1,200}? found using type does not match",)),
     ("extra_inputs", (r": (extra inputs are not permitted|additional input is not allowed)",)),
     ("field_required", (r": field required",)),
+    ("billing", (r"credit balance is too low",)),  # sent as a 400 invalid_request_error
     ("rate_limit", (r"throttlingexception", r"resource_exhausted", r"rate limit exceeded")),
     ("overloaded", (r"overloaded_error", r"serviceunavailableexception")),
     ("permission", (r"accessdeniedexception",)),

@@ -492,6 +492,12 @@ def test_status_only(status: int, category: str) -> None:
         assert (result.family, result.status, result.category) == (f"{status // 100}xx", status, category)
 
 
+def test_low_credit_400_is_billing() -> None:
+    text = "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing."
+    result = classify_error(api_body(text), 400)
+    assert (result.category, result.family, result.error_type) == ("billing", "4xx", "invalid_request_error")
+
+
 def test_no_status_no_body_is_unclassified() -> None:
     assert classify_error(None) == Classification("none", None, None, "unclassified", None, None)
 
