@@ -25,11 +25,13 @@ INTERNAL_REASONS: tuple[str, ...] = (
 )
 
 
+_logged: set[str] = set()  # process-wide: each reason is logged once per process
+_lock = threading.Lock()
+
+
 class InternalErrors:
     def __init__(self, count: Callable[[str], None]) -> None:
         self._count = count
-        self._logged: set[str] = set()
-        self._lock = threading.Lock()
 
     def __call__(self, reason: str, detail: str = "") -> None:
         """Count one internal error; log a warning the first time each reason is seen. Never raises."""
@@ -37,9 +39,9 @@ class InternalErrors:
             reason = "hook_error"
         with contextlib.suppress(Exception):  # counting must never raise into the app
             self._count(reason)
-        with self._lock:
-            first = reason not in self._logged
-            self._logged.add(reason)
+        with _lock:
+            first = reason not in _logged
+            _logged.add(reason)
         if first:
             logger.warning(
                 "claude_otel internal error (%s)%s; further ones are only counted",

@@ -1,0 +1,250 @@
+"""Per-request overhead of claude-otel vs bare httpx2 vs the standard OpenTelemetry httpx instrumentation.
+
+    python benchmarks/bench_overhead.py [--requests N] [--rounds R] [--sizes 10000,200000,2000000]
+
+The same request loop (valid Messages API bodies of ~10 KB, ~200 KB and ~2 MB, answered with JSON and
+with an SSE stream) runs against a local server in a separate process, in three modes interleaved
+round by round: ``bare`` (no instrumentation), ``otel`` (HTTPX2ClientInstrumentor, spans recorded, no
+exporter) and ``claude-otel`` (the same plus claude-otel's hooks, metrics and response tee). Prints the
+median per-request time of each mode and the ratios, all measured in this one run, plus the time of
+the analysis core alone (``claude_otel.core.analyze`` on the same body), which is part of claude-otel's
+cost, so the overhead can be split into "core analysis" and "instrumentation around it".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MESSAGE = {
+    "id": "msg_bench",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-opus-4-6",
+    "content": [
+        {"type": "text", "text": "Checking."},
+        {"type": "tool_use", "id": "toolu_bench", "name": "lookup", "input": {"q": "x"}},
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 100, "output_tokens": 20},
+}
+
+
+def sse_body() -> bytes:
+    start = {**MESSAGE, "content": [], "stop_reason": None}
+    events: list[tuple[str, dict]] = [("message_start", {"type": "message_start", "message": start})]
+    events.append(
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        )
+    )
+    for i in range(40):
+        events.append(
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": f"word{i} "},
+                },
+            )
+        )
+    events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    events.append(
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 1,
+                "content_block": {**MESSAGE["content"][1], "input": {}},
+            },
+        )
+    )
+    events.append(
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "input_json_delta", "partial_json": '{"q":"x"}'},
+            },
+        )
+    )
+    events.append(("content_block_stop", {"type": "content_block_stop", "index": 1}))
+    events.append(
+        (
+            "message_delta",
+            {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 20}},
+        )
+    )
+    events.append(("message_stop", {"type": "message_stop"}))
+    return b"".join(f"event: {e}\ndata: {json.dumps(d)}\n\n".encode() for e, d in events)
+
+
+def serve(port: int) -> None:
+    json_body = json.dumps(MESSAGE).encode()
+    stream_body = sse_body()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            streaming = self.headers.get("x-bench-stream") == "1"
+            body = stream_body if streaming else json_body
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream" if streaming else "application/json")
+            self.send_header("request-id", "req_bench")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+def make_body(target: int, stream: bool) -> bytes:
+    """A valid tool loop (user, assistant tool_use, user tool_result, ...) of about ``target`` bytes."""
+    messages: list[dict] = [{"role": "user", "content": "start"}]
+    filler = "x" * 900
+    i = 0
+    while True:
+        tid = f"toolu_{i:08d}"
+        messages.append(
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "calling"},
+                    {"type": "tool_use", "id": tid, "name": "lookup", "input": {"q": i}},
+                ],
+            }
+        )
+        messages.append(
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tid, "content": filler}]}
+        )
+        i += 1
+        body = {
+            "model": "claude-opus-4-6",
+            "max_tokens": 1024,
+            "stream": stream,
+            "tools": [{"name": "lookup", "description": "look up", "input_schema": {"type": "object"}}],
+            "messages": messages,
+        }
+        raw = json.dumps(body).encode()
+        if len(raw) >= target:
+            return raw
+
+
+def run_loop(client: Any, body: bytes, stream: bool, n: int) -> float:
+    headers = {"content-type": "application/json", "x-bench-stream": "1" if stream else "0"}
+    t0 = time.perf_counter()
+    for _ in range(n):
+        if stream:
+            with client.stream("POST", "/v1/messages", content=body, headers=headers) as r:
+                for _chunk in r.iter_bytes():
+                    pass
+        else:
+            r = client.post("/v1/messages", content=body, headers=headers)
+            r.read()
+    return (time.perf_counter() - t0) / n
+
+
+def time_analyze(body: bytes, n: int) -> float:
+    from claude_otel.core import analyze
+
+    t0 = time.perf_counter()
+    for _ in range(n):
+        analyze(body, max_bytes=32 * 1024 * 1024)
+    return (time.perf_counter() - t0) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=30, help="requests per mode per round (default 30)")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument("--sizes", default="10000,200000,2000000")
+    parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve)
+        return
+
+    import httpx2
+    import prometheus_client
+    from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+
+    import claude_otel
+
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        tp = (
+            TracerProvider()
+        )  # spans are created and ended, exported nowhere: same for both instrumented modes
+
+        def set_mode(mode: str) -> None:
+            claude_otel.uninstrument()
+            inst = HTTPX2ClientInstrumentor()
+            if inst.is_instrumented_by_opentelemetry:
+                inst.uninstrument()
+            if mode == "otel":
+                inst.instrument(tracer_provider=tp)
+            elif mode == "claude-otel":
+                claude_otel.instrument(
+                    tracer_provider=tp, extra_base_urls=[base], registry=prometheus_client.CollectorRegistry()
+                )
+
+        modes = ("bare", "otel", "claude-otel")
+        sizes = [int(s) for s in args.sizes.split(",")]
+        print(f"{args.rounds} rounds x {args.requests} requests per mode; median per-request time (ms)")
+        print(
+            f"{'body':>9} {'resp':>5} {'bare':>8} {'otel':>8} {'claude-otel':>11} {'otel/bare':>9} "
+            f"{'c-o/bare':>8} {'c-o/otel':>8} {'added vs otel':>13} {'of which analyze()':>18}"
+        )
+        for size in sizes:
+            for stream in (False, True):
+                body = make_body(size, stream)
+                times: dict[str, list[float]] = {m: [] for m in modes}
+                with httpx2.Client(base_url=base, timeout=60) as client:
+                    for mode in modes:  # warm-up
+                        set_mode(mode)
+                        run_loop(client, body, stream, 3)
+                    for _ in range(args.rounds):
+                        for mode in modes:
+                            set_mode(mode)
+                            times[mode].append(run_loop(client, body, stream, args.requests))
+                    for _ in range(args.rounds):
+                        times.setdefault("analyze", []).append(time_analyze(body, args.requests))
+                set_mode("bare")
+                med = {m: statistics.median(v) * 1000 for m, v in times.items()}
+                print(
+                    f"{len(body) / 1000:>7.0f}KB {'sse' if stream else 'json':>5} {med['bare']:>8.3f} "
+                    f"{med['otel']:>8.3f} {med['claude-otel']:>11.3f} {med['otel'] / med['bare']:>9.3f} "
+                    f"{med['claude-otel'] / med['bare']:>8.3f} {med['claude-otel'] / med['otel']:>8.3f} "
+                    f"{(med['claude-otel'] / med['otel'] - 1) * 100:>12.1f}% {med['analyze']:>15.3f} ms",
+                    flush=True,
+                )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
