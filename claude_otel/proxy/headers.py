@@ -57,8 +57,9 @@ def request_headers(
     headers: Iterable[tuple[bytes, bytes]], *, via: bytes | None = b"1.1 claude-otel"
 ) -> RawHeaders:
     """Headers to send upstream: end-to-end ones without ``Host`` (the client sets it from the upstream
-    URL); a ``Via`` entry appended, as a gateway must (RFC 9110 §7.6.3)."""
-    out = end_to_end(headers, drop=(b"host",))
+    URL) and without ``Expect`` (the proxy has already read the whole body); a ``Via`` entry appended, as a
+    gateway must (RFC 9110 §7.6.3)."""
+    out = end_to_end(headers, drop=(b"host", b"expect"))
     if via:
         existing = [v for n, v in out if n == b"via"]
         out = [(n, v) for n, v in out if n != b"via"]

@@ -165,3 +165,16 @@ def test_client_disconnect_before_the_response_cancels_the_upstream_request(prox
     with pytest.raises(httpx.ReadTimeout):
         post(server.base_url, "hold", timeout=0.5)  # the client gives up and closes its connection
     assert up.peer_closed.wait(15), "the upstream request stayed open after the client left"
+
+
+def test_oversized_request_is_refused_locally_in_the_api_format(upstream, start_proxy):
+    server, _ = start_proxy(upstream.base_url, max_request_bytes=1000)
+    with httpx.Client(timeout=10) as client:
+        resp = client.post(
+            server.base_url + "/v1/messages", content=b"x" * 5000, headers={"x-scenario": "json"}
+        )
+        ok = client.post(server.base_url + "/v1/messages", content=b"{}", headers={"x-scenario": "json"})
+    assert resp.status_code == 413
+    assert resp.json()["error"]["type"] == "request_too_large"
+    assert ok.status_code == 200
+    assert len(upstream.requests) == 1  # only the small one was forwarded
