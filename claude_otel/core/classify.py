@@ -426,7 +426,7 @@ def _classify(body: bytes | str | None, status: int | None) -> Classification:
             m = _REQUEST_ID_RE.search(text[:_MAX_MATCH])
             if m:
                 found.request_id = m.group(0)
-        if found.status is None:
+        if found.status is None and status is None:  # the caller's status needs no guessing
             m = _STATUS_TEXT_RE.search(text[:4096])
             if m:
                 found.status = int(m.group(1))
