@@ -595,6 +595,27 @@ def test_categories_are_documented_and_use_rule_ids() -> None:
         assert rule_id in RULES and rule_id in CATEGORIES
 
 
+# rules of the catalogue that are not categories: the API has no text of their own for them
+NO_OWN_TEXT = {
+    "tool_result_not_first": "same text as tool_result_missing (reference A2)",
+    "tool_use_not_trailing": "same text as tool_result_missing (reference A3)",
+    "tool_results_split": "accepted by the API (consecutive user turns merge), a warning only",
+    "mixed_client_server_batch": "surfaces as server_tool_use_without_result",
+    "tool_use_name_not_in_tools": "not enforced by the first-party API",
+    "tool_name_duplicate": "no error text known",
+    "messages_empty": "no error text known",
+    "thinking_block_in_user": "wording only in an emulator",
+    "server_tool_missing_from_tools": "no error text known",
+    "container_mismatch": "no error text known (cross-turn)",
+    "thread_results_mismatch": "no error text known (cross-turn)",
+}
+
+
+def test_every_rule_is_a_category_or_has_no_text_of_its_own() -> None:
+    for rule_id in RULES:
+        assert (rule_id in CATEGORIES) != (rule_id in NO_OWN_TEXT), rule_id
+
+
 def test_every_category_has_a_real_text_test() -> None:
     covered = {c for c, _ in REAL_400_TEXTS + CLAUDE_CODE_TEXTS}
     covered |= {
