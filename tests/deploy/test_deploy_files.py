@@ -109,7 +109,8 @@ def test_collector_pipelines_use_defined_components_and_reach_tempo_and_promethe
     assert set(config["service"]["pipelines"]) == {"traces", "metrics"}
     assert config["exporters"]["otlp/tempo"]["endpoint"].split(":")[0] == "tempo"
     assert config["exporters"]["prometheus"]["enable_open_metrics"] is True
-    assert SERVICES["proxy"]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    for name in ("demo", "proxy"):  # both export their spans to the collector
+        assert SERVICES[name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
     tempo = yaml.safe_load((DEPLOY / "tempo/tempo.yaml").read_text())
     assert "otlp" in tempo["distributor"]["receivers"]
 
