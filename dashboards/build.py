@@ -211,6 +211,7 @@ def fleet_overview() -> Dashboard:
                         fmt="table",
                     ),
                 ],
+                columns={"Value #A": "requests", "Value #B": "HTTP 400s"},
                 width=8,
             ),
             Panel(
@@ -344,6 +345,7 @@ def correlation() -> Dashboard:
                         fmt="table",
                     )
                 ],
+                columns={"Value": "requests"},
                 width=6,
             ),
             Panel(
@@ -646,6 +648,7 @@ def incident() -> Dashboard:
                         fmt="table",
                     )
                 ],
+                columns={"Value": "failures"},
                 width=8,
             ),
         ],

@@ -66,6 +66,7 @@ class Panel:
     unit: str = "short"
     stacked: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)  # table panels: Grafana column -> shown name
     datasource: dict[str, str] = field(default_factory=lambda: dict(PROMETHEUS))
 
     def validate(self) -> None:
@@ -148,8 +149,14 @@ def _panel_json(p: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         "fieldConfig": _field_config(p),
         "options": {**_DEFAULT_OPTIONS[p.kind], **p.options},
     }
-    if any(t.get("format") == "table" for t in p.targets) and len(p.targets) > 1:
-        out["transformations"] = [{"id": "merge", "options": {}}]
+    if any(t.get("format") == "table" for t in p.targets):
+        transformations: list[dict[str, Any]] = []
+        if len(p.targets) > 1:
+            transformations.append({"id": "merge", "options": {}})
+        transformations.append(
+            {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": dict(p.columns)}}
+        )
+        out["transformations"] = transformations
     return out
 
 
