@@ -3,6 +3,7 @@ trace export from the standard environment variables. Never content or credentia
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import re
 import sys
@@ -228,3 +229,27 @@ def test_otlp_degrades_with_a_clear_notice_when_the_exporter_is_missing(monkeypa
     assert "claude-otel[otlp]" in setup.notice
     assert otlp_from_env({}).tracer_provider is None  # not asked for: nothing set up, nothing said
     assert otlp_from_env({}).notice == ""
+
+
+def test_concurrent_requests_are_each_counted_once_with_their_own_outcome(proxied):
+    up, server, _ = proxied
+    good = {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+    bad = {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": BROKEN, "tools": TOOLS}
+    plan = [("json", good), ("sse", {**good, "stream": True}), ("400", bad), ("429", good)] * 6
+
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            calls = [
+                client.post(server.base_url + "/v1/messages", json=body, headers={"x-scenario": scenario})
+                for scenario, body in plan
+            ]
+            return [r.status_code for r in await asyncio.gather(*calls)]
+
+    statuses = asyncio.run(run())
+    assert sorted(statuses) == sorted([200] * 12 + [400] * 6 + [429] * 6)
+    text = httpx.get(server.base_url + METRICS, timeout=10).text
+    assert sample(text, "claude_otel_requests_total", outcome="ok", predicted="ok") == 12
+    assert sample(text, "claude_otel_requests_total", outcome="invalid_request", predicted="error") == 6
+    assert sample(text, "claude_otel_requests_total", outcome="rate_limited") == 6
+    assert sample(text, "claude_otel_streams_total", outcome="completed") == 6
+    assert len(up.requests) == len(plan)
