@@ -89,3 +89,16 @@ def test_alert_has_summary_description_and_a_runbook_section(rule: dict) -> None
     headings = re.findall(r"^## (\S+)\s*$", (DEPLOY / "RUNBOOK.md").read_text(), flags=re.M)
     assert rule["alert"] in headings
     assert rule["labels"]["severity"] in {"page", "warning"}
+
+
+def test_amtool_accepts_the_alertmanager_config() -> None:
+    """Needs `amtool` (Debian: apt-get install -y prometheus-alertmanager); skipped where it is absent."""
+    amtool = require_binary("amtool")
+    result = subprocess.run(
+        [amtool, "check-config", str(DEPLOY / "alertmanager/alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
