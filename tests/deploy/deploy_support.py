@@ -23,10 +23,10 @@ DEPLOY = REPO / "deploy"
 DASHBOARDS = REPO / "dashboards"
 
 
-def require_binary(name: str) -> str:
+def require_binary(name: str, package: str = "prometheus") -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} not on PATH (install it with: apt-get install -y prometheus)")
+        pytest.skip(f"{name} not on PATH (install it with: apt-get install -y {package})")
     return path
 
 

@@ -93,7 +93,7 @@ def test_alert_has_summary_description_and_a_runbook_section(rule: dict) -> None
 
 def test_amtool_accepts_the_alertmanager_config() -> None:
     """Needs `amtool` (Debian: apt-get install -y prometheus-alertmanager); skipped where it is absent."""
-    amtool = require_binary("amtool")
+    amtool = require_binary("amtool", package="prometheus-alertmanager")
     result = subprocess.run(
         [amtool, "check-config", str(DEPLOY / "alertmanager/alertmanager.yml")],
         capture_output=True,
