@@ -31,8 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answer 400 locally, without forwarding, when a request is predicted to fail",
     )
-    parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="S")
-    parser.add_argument("--read-timeout", type=float, default=600.0, metavar="S")
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="upstream connect timeout (default 10)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="longest wait for the upstream's next bytes, then 504 (default 600)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log one line per request (method, path)")
 
 
@@ -63,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     proxy = create_proxy(config, tracer_provider=otlp.tracer_provider)
     if proxy.instrumentation.notice:
         print(f"claude-otel proxy: {proxy.instrumentation.notice}", file=sys.stderr)
+    if config.guard and not proxy.instrumentation.active:
+        print(
+            "claude-otel proxy: --guard needs the claude-otel instrumentation; not starting", file=sys.stderr
+        )
+        otlp.shutdown()
+        return 1
 
     try:
         sock = bind_socket(host, port)

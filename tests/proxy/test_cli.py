@@ -25,7 +25,7 @@ def launch(*args: str) -> subprocess.Popen:
         if name.startswith("OTEL_EXPORTER_OTLP"):
             del env[name]
     return subprocess.Popen(
-        [sys.executable, "-m", "claude_otel.proxy", *args],
+        [sys.executable, "-m", "claude_otel.cli", "proxy", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
