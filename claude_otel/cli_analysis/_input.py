@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -86,3 +88,21 @@ def fail(command: str, message: str) -> int:
     """Print the one-line error and return exit status 2."""
     print(f"claude-otel {command}: {message}", file=sys.stderr)
     return 2
+
+
+def guarded(command: str, body: Callable[[], int]) -> int:
+    """Run a subcommand: input errors and anything unexpected become one line on stderr and exit 2.
+
+    A closed stdout (``| head``) ends quietly: stdout is pointed at /dev/null so that the interpreter's
+    final flush does not complain, and the BrokenPipeError goes on to ``claude_otel.cli.main``.
+    """
+    try:
+        return body()
+    except InputError as e:
+        return fail(command, str(e))
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise
+    except Exception as e:  # never a traceback
+        return fail(command, f"internal error: {type(e).__name__}")

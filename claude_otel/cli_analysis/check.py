@@ -27,14 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._input import InputError, fail
+    from ._input import guarded
 
-    try:
-        return _run(args)
-    except InputError as e:
-        return fail("check", str(e))
-    except Exception as e:  # never a traceback
-        return fail("check", f"internal error: {type(e).__name__}")
+    return guarded("check", lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> int:

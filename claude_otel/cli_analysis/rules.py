@@ -11,12 +11,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._input import fail
+    from ._input import guarded
 
-    try:
-        return _run(args)
-    except Exception as e:  # never a traceback
-        return fail("rules", f"internal error: {type(e).__name__}")
+    return guarded("rules", lambda: _run(args))
 
 
 def _provider_note(provider_severity: dict[str, str]) -> str:

@@ -166,3 +166,20 @@ def test_long_transcript_skeleton_is_compact_around_the_finding(write) -> None:
     assert " 400 user" in out and " 399 assistant" in out  # around the finding at messages.400
     assert "   ..." in out
     assert len(out.splitlines()) < 40
+
+
+def test_closed_stdout_ends_quietly(write) -> None:
+    import subprocess
+
+    from clihelp import console_script
+
+    path = write("fleet.jsonl", b"\n".join(dump(tool_loop_body(3, answer_last=False)) for _ in range(3000)))
+    proc = subprocess.Popen(
+        [console_script(), "check", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().endswith(b"400 expected: 1 error(s), 0 warning(s)\n")
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert err == b""
