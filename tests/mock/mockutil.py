@@ -18,5 +18,8 @@ def load(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+_CLIENT = httpx.Client(timeout=30)  # one client: building one per request costs more than the request
+
+
 def post(server: MockServer, body: dict, path: str = "/v1/messages", **headers: str) -> httpx.Response:
-    return httpx.post(server.base_url + path, json=body, headers={**HEADERS, **headers}, timeout=30)
+    return _CLIENT.post(server.base_url + path, json=body, headers={**HEADERS, **headers})
