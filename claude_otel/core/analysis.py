@@ -27,17 +27,24 @@ _MAX_MODEL_LEN = 128
 
 def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:
     """(parsed value, body bytes, one-line parse error or None)."""
-    if isinstance(body, Mapping):
-        return body, 0, None
-    if isinstance(body, (bytes, bytearray, memoryview, str)):
-        size = len(body.encode("utf-8", "surrogatepass")) if isinstance(body, str) else len(body)
+    cls = body.__class__
+    if cls is bytes or cls is str or isinstance(body, (bytes, bytearray, memoryview, str)):
+        size = _size(body)
         try:
             return orjson.loads(body), size, None
         except orjson.JSONDecodeError as e:
             return None, size, f"line {e.lineno} column {e.colno}: {e.msg}"
         except Exception as e:  # e.g. unencodable surrogates in a str
             return None, size, f"not valid JSON text: {type(e).__name__}"
+    if isinstance(body, Mapping):
+        return body, 0, None
     return None, 0, f"body is a {type(body).__name__}, not bytes, str or a mapping"
+
+
+def _size(body: bytes | bytearray | memoryview | str) -> int:
+    if isinstance(body, str):
+        return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
+    return body.nbytes if isinstance(body, memoryview) else len(body)
 
 
 def _predict(findings: Sequence[Finding]) -> str:
@@ -64,7 +71,7 @@ def analyze(
         if provider not in PROVIDERS:
             provider = "anthropic"
         if max_bytes is not None and isinstance(body, (bytes, bytearray, memoryview, str)):
-            size = len(body) if not isinstance(body, str) else len(body.encode("utf-8", "surrogatepass"))
+            size = _size(body)
             if size > max_bytes:
                 shape.body_bytes = size
                 return Analysis(shape=shape, predicted="skipped")
