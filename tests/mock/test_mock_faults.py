@@ -122,9 +122,12 @@ def test_enforcement_can_be_switched_off() -> None:
         assert post(server, body).status_code == 200
 
 
-def test_command_line_serves_until_interrupted(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "entry", [["claude_otel.cli", "mock-server"], ["claude_otel.mock"]], ids=["claude-otel", "-m"]
+)
+def test_command_line_serves_until_interrupted(entry: list[str]) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "claude_otel.mock", "--port", "0", "--overloaded-rate", "1"],
+        [sys.executable, "-m", *entry, "--port", "0", "--overloaded-rate", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

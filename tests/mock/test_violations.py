@@ -193,3 +193,12 @@ def test_fixture_files_are_plain_request_bodies() -> None:
         body = load(VIOLATIONS / f"{stem}.json")
         assert {"model", "max_tokens", "messages"} <= set(body), stem
         assert Path(VIOLATIONS / f"{stem}.json").stat().st_size > 0
+
+
+def test_interleaved_thinking_beta_lets_the_budget_exceed_max_tokens(server: MockServer) -> None:
+    body = load(LOOKALIKES / "thinking_budget.json")
+    body.update(thinking={"type": "enabled", "budget_tokens": 8000}, max_tokens=4000)
+    assert body["tools"], "the exception needs tools"
+    assert post(server, body).status_code == 400
+    response = post(server, body, **{"anthropic-beta": "interleaved-thinking-2025-05-14,other-beta"})
+    assert response.status_code == 200, response.text
