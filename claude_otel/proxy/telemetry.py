@@ -61,7 +61,11 @@ def otlp_from_env(environ: Mapping[str, str] | None = None) -> OtlpSetup:
     provider = TracerProvider(resource=Resource.create(attributes))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     target = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-    return OtlpSetup(provider, f"OTLP trace export on: {target}")
+    notice = f"OTLP trace export on (http/protobuf): {target}"
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
+    if protocol.strip().lower() not in ("", "http/protobuf"):
+        notice += f" (OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported: using http/protobuf)"
+    return OtlpSetup(provider, notice)
 
 
 @dataclass
