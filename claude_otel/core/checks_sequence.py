@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .findings import Collector
+from .findings import Collector, safe_name
 from .models import ModelCapabilities
 from .walk import Turn
 
@@ -83,16 +83,24 @@ def check_final_and_thinking(
             break
     if last is None:
         return
-    # D7: no assistant turn may end with a thinking block
     for t in turns:
-        if t.role == "assistant" and not t.has_fallback:
-            lb = t.last_block
-            if isinstance(lb, dict) and lb.get("type") in _THINKING:
-                out.add(
-                    "thinking_final_block",
-                    f"messages.{t.msgs[-1]}",
-                    f"messages.{t.msgs[-1]} ends with a thinking block",
-                )
+        if t.role != "assistant" or t.has_fallback or not t.has_thinking:
+            continue
+        # D2: a (merged) assistant turn holding thinking blocks starts with one
+        if t.first_block_type not in _THINKING:
+            out.add(
+                "thinking_not_first",
+                f"messages.{t.msgs[0]}.content.0",
+                f"messages.{t.msgs[0]} holds thinking blocks but starts with {safe_name(t.first_block_type)}",
+            )
+        # D7: no assistant turn may end with a thinking block
+        lb = t.last_block
+        if isinstance(lb, dict) and lb.get("type") in _THINKING:
+            out.add(
+                "thinking_final_block",
+                f"messages.{t.msgs[-1]}",
+                f"messages.{t.msgs[-1]} ends with a thinking block",
+            )
 
     if last.role == "assistant":
         pending_server = bool(last.server_unresolved)

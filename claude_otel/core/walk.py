@@ -520,17 +520,6 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             turn.first_block_type = first_type
         if msg_has_thinking:
             turn.has_thinking = True
-            if (
-                is_asst
-                and first_type != "thinking"
-                and first_type != "redacted_thinking"
-                and not turn.has_fallback
-            ):
-                out.add(
-                    "thinking_not_first",
-                    f"messages.{i}.content.0",
-                    f"messages.{i} holds thinking blocks but starts with {safe_name(first_type)}",
-                )
         turn.last_block = content[-1]
 
     for key, n in (("text", n_text), ("tool_use", n_tool_use), ("tool_result", n_tool_result)):

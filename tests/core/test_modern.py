@@ -177,6 +177,16 @@ VALID = {
         tools=[WEB],
         model="claude-opus-4-6",
     ),
+    "pause_turn_split_with_interleaved_thinking": body(
+        [
+            user("search the web"),
+            asst([think("", SIG), srv_use("srvtoolu_01A")]),
+            asst([web_result("srvtoolu_01A"), think("", SIG), txt("Found it.")]),
+            user("thanks"),
+        ],
+        tools=[WEB],
+        thinking={"type": "enabled", "budget_tokens": 2048},
+    ),
     "web_search_history": body(
         [
             user("q"),
