@@ -170,7 +170,8 @@ class Double:
         data = json.dumps(err).encode()
         h.send_header("content-type", "application/json")
         h.send_header("request-id", rid)
-        h.send_header("x-should-retry", "false")
+        if status == 400:
+            h.send_header("x-should-retry", "false")
         h.send_header("content-length", str(len(data)))
         h.end_headers()
         h.wfile.write(data)

@@ -222,3 +222,27 @@ def test_beta_tool_runner(double: Double, instrumented: Any, otel: Any) -> None:
     assert m.value("claude_otel_requests_total", outcome="ok") == 2
     spans = http_spans(instrumented.spans)
     assert spans[-1].attributes["claude_otel.request.tool_result_count"] == 1
+
+
+def test_each_retry_is_its_own_attempt_span(double: Double, instrumented: Any, otel: Any) -> None:
+    client = anthropic.Anthropic(
+        api_key="k",
+        base_url=double.base_url,
+        max_retries=1,
+        open_telemetry={"tracer_provider": otel.tracer_provider},
+    )
+    with pytest.raises(anthropic.APIStatusError):
+        client.with_options(timeout=10).messages.create(
+            model=MODEL,
+            max_tokens=5,
+            messages=[{"role": "user", "content": "x"}],
+            extra_headers={"x-double": "overloaded"},
+        )
+    spans = http_spans(instrumented.spans)
+    assert [s.attributes["claude_otel.retry_attempt"] for s in spans] == [0, 1]
+    assert {s.attributes["claude_otel.outcome"] for s in spans} == {"overloaded"}
+    assert len({s.attributes["claude_otel.request_id"] for s in spans}) == 2
+    assert spans[0].parent.span_id == spans[1].parent.span_id  # one SDK call span, two attempts
+    assert (
+        instrumented.metrics.value("claude_otel_errors_total", category="overloaded", status_class="5xx") == 2
+    )
