@@ -189,7 +189,9 @@ class ProxyApp:
             if not forward.done():  # the client disconnected: drop the upstream request or stream
                 forward.cancel()
             watch.cancel()
-            await asyncio.gather(forward, watch, return_exceptions=True)
+            outcome, _ = await asyncio.gather(forward, watch, return_exceptions=True)
+        if isinstance(outcome, Exception):  # a bug, not upstream trouble (that is answered in _forward)
+            log.error("claude-otel proxy: forwarding failed: %s", type(outcome).__name__)
 
     async def _forward(self, request: httpx.Request, send: Send) -> None:
         try:
