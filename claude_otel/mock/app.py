@@ -187,10 +187,15 @@ async def count_tokens(request: Request) -> Response:
     request_id = state.ids.request()
     try:
         body = await _read_json(request)
-        if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
-            raise ApiError(400, "messages: Field required", "field_required")
+        if state.config.enforce:
+            validate(body, state.ledger, _betas(request), count_tokens=True)
+        elif not isinstance(body, Mapping):
+            raise ApiError(400, "Input should be a valid dictionary", "invalid_request_other")
     except ApiError as err:
         return _error(state, err, request_id)
+    except Exception:
+        logger.exception("mock: count_tokens validation failed unexpectedly")
+        return _error(state, ApiError(500, "Internal server error"), request_id)
     return _json({"input_tokens": max(1, len(orjson.dumps(body)) // 4)}, 200, request_id)
 
 

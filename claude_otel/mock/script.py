@@ -3,7 +3,9 @@
 Order of preference for a user turn: finish a code-execution call that waited for a client tool; run
 code execution once when a code-execution tool is offered (calling a client tool from the sandbox when one
 allows it, or pausing with ``pause_turn`` now and then); search for a deferred tool once when a tool-search
-tool is offered, then call it; call offered client tools for ``tool_rounds`` rounds; answer with text.
+tool is offered, then call it; search the web once when web search is offered (pausing now and then);
+call offered client tools for ``tool_rounds`` rounds; answer with text. A request ending with an assistant
+turn is continued: a paused server tool gets its result, a prefill gets more text.
 """
 
 from __future__ import annotations
@@ -98,6 +100,31 @@ def _code_result(name: str, tool_use_id: str, stdout: str) -> dict[str, Any]:
     return {"type": f"{kind}_tool_result", "tool_use_id": tool_use_id, "content": result}
 
 
+def _web_search_result(tool_use_id: str) -> dict[str, Any]:
+    result = {
+        "type": "web_search_result",
+        "url": "https://example.com/weather",
+        "title": "Example result",
+        "encrypted_content": "RXhhbXBsZSBlbmNyeXB0ZWQgY29udGVudA==",
+        "page_age": None,
+    }
+    return {"type": "web_search_tool_result", "tool_use_id": tool_use_id, "content": [result]}
+
+
+def _web_search_turn(ctx: _Context) -> Reply:
+    srv_id = ctx.ids.server_tool_use()
+    call = {
+        "type": "server_tool_use",
+        "id": srv_id,
+        "name": "web_search",
+        "input": {"query": "example query"},
+    }
+    if ctx.chance(ctx.config.pause_turn_rate, "pause-search"):
+        return Reply([_text("Searching the web."), call], "pause_turn")
+    done = _text("The search found one result.")
+    return Reply([_text("Searching the web."), call, _web_search_result(srv_id), done], "end_turn")
+
+
 def _pending_code_call(ctx: _Context) -> Mapping[str, Any] | None:
     """The unresolved code-execution server_tool_use of the previous assistant turn, if any."""
     turns = ctx.transcript.turns
@@ -183,6 +210,9 @@ def _continue_assistant(ctx: _Context) -> Reply:
     if final.get("type") == "server_tool_use" and final.get("name") in CODE_EXECUTION_NAMES:
         result = _code_result(str(final.get("name")), str(final.get("id")), "42\n")
         return Reply([result, _text("The code printed 42.")], "end_turn", ctx.new_container())
+    if final.get("type") == "server_tool_use" and final.get("name") == "web_search":
+        result = _web_search_result(str(final.get("id")))
+        return Reply([result, _text("The search found one result.")], "end_turn")
     return Reply([_text("and that completes the answer.")], "end_turn")
 
 
@@ -207,6 +237,9 @@ def _answer_user(ctx: _Context) -> Reply:
         ]
         if search_tool is not None and deferred and not ctx.history_has("tool_search_tool_result"):
             return _tool_search_turn(ctx, search_tool, deferred[0])
+        web_search = ctx.tool_of_type("web_search_")
+        if web_search is not None and ctx.choice == "auto" and not ctx.history_has("web_search_tool_result"):
+            return _web_search_turn(ctx)
         tools = ctx.callable_tools()
         rounds = ctx.tool_rounds_done()
         forced = ctx.choice in ("any", "tool")

@@ -69,13 +69,14 @@ def _is_server_result(block: Block) -> bool:
     return block.type.endswith("_tool_result") and block.type != "tool_result"
 
 
-def _require(body: Mapping[str, Any]) -> None:
-    for name in ("model", "max_tokens", "messages"):
+def _require(body: Mapping[str, Any], fields: Sequence[str]) -> None:
+    for name in fields:
         if name not in body:
             raise ApiError(400, f"{name}: Field required", "field_required")
     if not isinstance(body["messages"], list) or not all(isinstance(m, Mapping) for m in body["messages"]):
         raise ApiError(400, "messages: Input should be a valid list", "invalid_request_other")
-    if not isinstance(body["max_tokens"], int) or isinstance(body["max_tokens"], bool):
+    max_tokens = body.get("max_tokens", 0)
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         raise ApiError(400, "max_tokens: Input should be a valid integer", "invalid_request_other")
 
 
@@ -115,7 +116,13 @@ def _check_thinking_config(body: Mapping[str, Any], betas: Sequence[str]) -> Non
         if isinstance(budget, int) and budget < 1024:
             raise ShapeError("thinking_budget", R.THINKING_BUDGET_MIN)
         interleaved = any(b.startswith("interleaved-thinking") for b in betas) and bool(body.get("tools"))
-        if isinstance(budget, int) and budget >= body["max_tokens"] and not interleaved:
+        max_tokens = body.get("max_tokens")
+        if (
+            isinstance(budget, int)
+            and isinstance(max_tokens, int)
+            and budget >= max_tokens
+            and not interleaved
+        ):
             raise ShapeError("thinking_budget", R.THINKING_BUDGET_MAX_TOKENS)
     choice = body.get("tool_choice")
     if mode and isinstance(choice, Mapping) and choice.get("type") in ("any", "tool"):
@@ -405,11 +412,16 @@ def _check_cache_control(body: Mapping[str, Any]) -> None:
         raise ShapeError("cache_control_limit", R.cache_control_limit(found))
 
 
-def validate(body: Mapping[str, Any], ledger: ThinkingLedger, betas: Sequence[str] = ()) -> Transcript:
-    """Raise ApiError/ShapeError for the first violation; return the merged transcript otherwise."""
+def validate(
+    body: Mapping[str, Any], ledger: ThinkingLedger, betas: Sequence[str] = (), *, count_tokens: bool = False
+) -> Transcript:
+    """Raise ApiError/ShapeError for the first violation; return the merged transcript otherwise.
+
+    ``count_tokens``: the body of /v1/messages/count_tokens (no max_tokens; the same shape rules).
+    """
     if not isinstance(body, Mapping):
         raise ApiError(400, "Input should be a valid dictionary", "invalid_request_other")
-    _require(body)
+    _require(body, ("model", "messages") if count_tokens else ("model", "max_tokens", "messages"))
     messages: list[Mapping[str, Any]] = body["messages"]
     if not messages:
         raise ApiError(400, "messages: at least one message is required", "invalid_request_other")

@@ -36,7 +36,9 @@ TOOL = st.fixed_dictionaries(
             ]
         ),
         "defer_loading": st.booleans(),
-        "type": st.sampled_from(["custom", "code_execution_20250825", "tool_search_tool_regex_20251119"]),
+        "type": st.sampled_from(
+            ["custom", "code_execution_20250825", "tool_search_tool_regex_20251119", "web_search_20250305"]
+        ),
         "allowed_callers": st.just(["code_execution_20250825"]),
         "cache_control": st.just({"type": "ephemeral"}),
     },

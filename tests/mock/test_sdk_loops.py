@@ -246,3 +246,27 @@ def test_tool_search_grants_a_deferred_tool(server: MockServer, stream: bool) ->
     assert done.stop_reason in ("tool_use", "end_turn")
     with pytest.raises(anthropic.BadRequestError, match="Tool reference 'get_weather' not found"):
         call_sync(client, stream, model=MODEL, max_tokens=4096, tools=[search, TIME], messages=follow)
+
+
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}
+
+
+@pytest.mark.parametrize("fresh_server", [MockConfig(pause_turn_rate=1.0)], indirect=True)
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_web_search_pauses_then_continues(fresh_server: MockServer, stream: bool) -> None:
+    client = anthropic.Anthropic(base_url=fresh_server.base_url, api_key="test", max_retries=0)
+    messages: list[dict] = [{"role": "user", "content": "News?"}]
+    params = {"model": MODEL, "max_tokens": 4096, "tools": [WEB_SEARCH]}
+    paused = call_sync(client, stream, messages=messages, **params)
+    assert paused.stop_reason == "pause_turn"
+    assert paused.content[-1].type == "server_tool_use" and paused.content[-1].name == "web_search"
+    follow = [*messages, as_param(paused)]  # re-sent as-is, no extra user message
+    resumed = call_sync(client, stream, messages=follow, **params)
+    assert resumed.stop_reason == "end_turn"
+    assert resumed.content[0].type == "web_search_tool_result"
+    assert resumed.content[0].tool_use_id == paused.content[-1].id
+    history = [*follow, as_param(resumed), {"role": "user", "content": "Thanks."}]
+    assert call_sync(client, stream, messages=history, **params).stop_reason == "end_turn"
+    dropped = [*messages, {"role": "assistant", "content": as_param(paused)["content"]}, history[-1]]
+    with pytest.raises(anthropic.BadRequestError, match="was found without a corresponding"):
+        call_sync(client, stream, messages=dropped, **params)

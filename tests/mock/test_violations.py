@@ -182,10 +182,15 @@ def test_unknown_endpoint_is_a_404_in_the_api_format(server: MockServer) -> None
     assert response.json()["error"]["type"] == "not_found_error"
 
 
-def test_count_tokens(server: MockServer) -> None:
-    response = post(server, load(LOOKALIKES / "tool_result_missing.json"), "/v1/messages/count_tokens")
-    assert response.status_code == 200
+def test_count_tokens_counts_valid_bodies_and_rejects_broken_ones(server: MockServer) -> None:
+    body = load(LOOKALIKES / "tool_result_missing.json")
+    del body["max_tokens"]
+    response = post(server, body, "/v1/messages/count_tokens")
+    assert response.status_code == 200, response.text
     assert response.json()["input_tokens"] > 0
+    response = post(server, load(VIOLATIONS / "tool_result_missing.json"), "/v1/messages/count_tokens")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == EXPECTED["tool_result_missing"]
 
 
 def test_fixture_files_are_plain_request_bodies() -> None:
