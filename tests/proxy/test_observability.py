@@ -253,3 +253,28 @@ def test_concurrent_requests_are_each_counted_once_with_their_own_outcome(proxie
     assert sample(text, "claude_otel_requests_total", outcome="rate_limited") == 6
     assert sample(text, "claude_otel_streams_total", outcome="completed") == 6
     assert len(up.requests) == len(plan)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap in the instrumentation: response bodies are read as wire bytes, a gzip body is not "
+    "decoded (Claude Code asks for gzip, deflate, br, zstd); remove this marker once it decodes",
+)
+def test_compressed_responses_are_still_observed(proxied):
+    _, server, _ = proxied
+    with httpx.Client(timeout=10) as client:
+        for scenario, body in (
+            ("json-gzip", {"messages": [{"role": "user", "content": "hi"}]}),
+            ("400-gzip", {}),
+        ):
+            payload = {
+                "model": "claude-sonnet-4-5",
+                "max_tokens": 8,
+                "messages": BROKEN,
+                "tools": TOOLS,
+                **body,
+            }
+            client.post(server.base_url + "/v1/messages", json=payload, headers={"x-scenario": scenario})
+        text = client.get(server.base_url + METRICS).text
+    assert sample(text, "claude_otel_errors_total", category="tool_result_missing", status_class="4xx") == 1.0
+    assert sample(text, "claude_otel_response_stop_reasons_total", stop_reason="end_turn") == 1.0

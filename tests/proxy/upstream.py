@@ -282,10 +282,15 @@ async def _slow(up: Upstream, req: Received, r: asyncio.StreamReader, w: asyncio
     return await _json(up, req, r, w)
 
 
-def _error(status: bytes, error_type: str, message: str, extra: list[tuple[bytes, bytes]]) -> Handler:
+def _error(
+    status: bytes, error_type: str, message: str, extra: list[tuple[bytes, bytes]], *, gzipped: bool = False
+) -> Handler:
     body = json.dumps(
         {"type": "error", "error": {"type": error_type, "message": message}, "request_id": "req_011CErr"}
     ).encode()
+    if gzipped:
+        body = gzip.compress(body, mtime=0)
+        extra = [*extra, (b"Content-Encoding", b"gzip")]
 
     async def handler(up: Upstream, req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
         headers = [
@@ -340,5 +345,13 @@ SCENARIOS: dict[str, Handler] = {
         "messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_01A. "
         "Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
         [],
+    ),
+    "400-gzip": _error(
+        b"400 Bad Request",
+        "invalid_request_error",
+        "messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_01A. "
+        "Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
+        [],
+        gzipped=True,
     ),
 }
