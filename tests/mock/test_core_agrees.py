@@ -63,3 +63,42 @@ def test_classifier_maps_the_mock_answer_back_to_the_rule(server: MockServer, st
     assert classification.error_type == "invalid_request_error"
     assert classification.category == rule_of(stem)
     assert classification.request_id == response.headers["request-id"]
+
+
+def _budget_over_max_tokens_with_tools() -> dict:
+    body = load(VIOLATIONS.parent.parent / "mock" / "lookalikes" / "thinking_budget.json")
+    return {**body, "thinking": {"type": "enabled", "budget_tokens": 8000}, "max_tokens": 4000}
+
+
+def _image_between_limits() -> dict:
+    body = load(VIOLATIONS / "image_too_large.json")
+    body["messages"][0]["content"][0]["source"]["data"] = "A" * 6_000_000  # > 5 MB base64, < 5 MB decoded
+    return body
+
+
+BOUNDARIES = {
+    "thinking_budget": (
+        _budget_over_max_tokens_with_tools,
+        "core: budget >= max_tokens with tools is a warning (the interleaved beta may be on); the mock "
+        "answers 400 unless the anthropic-beta header names interleaved thinking",
+    ),
+    "image_too_large": (
+        _image_between_limits,
+        "core measures decoded bytes, the mock base64 characters: 5-6.67 MB of base64 is a core warning "
+        "and a mock 400",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [pytest.param(r, marks=pytest.mark.xfail(reason=BOUNDARIES[r][1], strict=True)) for r in BOUNDARIES],
+)
+def test_boundary_cases_where_core_and_mock_differ(server: MockServer, rule: str) -> None:
+    body = BOUNDARIES[rule][0]()
+    response = post(server, body)
+    assert response.status_code == 400
+    assert classify_error(response.content, 400).category == rule
+    analysis = analyze(body)
+    assert rule in {f.rule for f in analysis.findings}, "the core notices the case at least as a warning"
+    assert rule in {f.rule for f in analysis.findings if f.severity == "error"}
