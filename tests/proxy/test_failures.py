@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import anthropic
 import httpx
 import pytest
 
 from .upstream import SSE_EVENTS
+
+STREAM_BODY = json.dumps(
+    {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8,
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+).encode()
 
 
 def post(base_url: str, scenario: str, *, timeout: float = 10) -> httpx.Response:
@@ -151,13 +161,23 @@ def test_client_disconnect_mid_stream_closes_the_upstream_stream(proxied):
     up, server, _ = proxied
     with httpx.Client(timeout=10) as client:
         req = client.build_request(
-            "POST", server.base_url + "/v1/messages", content=b"{}", headers={"x-scenario": "sse-forever"}
+            "POST",
+            server.base_url + "/v1/messages",
+            content=STREAM_BODY,
+            headers={"x-scenario": "sse-forever"},
         )
         resp = client.send(req, stream=True)
         first = next(resp.iter_raw())
         assert first.startswith(b"event: message_start")
         resp.close()  # the client goes away mid-stream
     assert up.peer_closed.wait(15), "the upstream stream stayed open after the client left"
+    for _ in range(100):  # the proxy records the stream's end right after closing it
+        page = httpx.get(server.base_url + "/_claude-otel/metrics", timeout=10).text
+        if 'claude_otel_streams_total{outcome="incomplete"} 1.0' in page:
+            break
+        time.sleep(0.05)
+    assert 'claude_otel_streams_total{outcome="incomplete"} 1.0' in page
+    assert 'claude_otel_streams_total{outcome="completed"} 1.0' not in page
 
 
 def test_client_disconnect_before_the_response_cancels_the_upstream_request(proxied):
