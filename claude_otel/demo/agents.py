@@ -91,6 +91,7 @@ class Agent:
         max_retries: int = 0,
         timeout: float = 20.0,
         on_event: Callable[[Event], None] | None = None,
+        tracer_provider: Any = None,
     ) -> None:
         self.spec = spec
         self.scenario = SCENARIOS[spec.scenario]
@@ -98,8 +99,16 @@ class Agent:
         self.tally = tally
         self.rng = random.Random(seed * 1000 + spec.index)
         self.on_event = on_event
+        # Spans of the SDK in metadata-only mode whatever the environment says: never message content.
+        otel: dict[str, Any] = {"traces": {"enabled": True, "content_mode": "metadata_only"}}
+        if tracer_provider is not None:
+            otel["tracer_provider"] = tracer_provider
         self.client = anthropic.Anthropic(
-            base_url=base_url, api_key="demo", max_retries=max_retries, timeout=timeout
+            base_url=base_url,
+            api_key="demo",
+            max_retries=max_retries,
+            timeout=timeout,
+            open_telemetry=otel,  # type: ignore[arg-type]
         )
         self.conversations = 0
         tally.add_agent(spec.kind)

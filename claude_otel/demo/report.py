@@ -26,6 +26,8 @@ def build_report(
     mock_url: str | None,
     elapsed_s: float,
     interrupted: bool,
+    spans: Mapping[str, Any] | None = None,
+    otlp_endpoint: str | None = None,
 ) -> dict[str, Any]:
     """``tally`` is ``Tally.snapshot()``, ``metrics`` is ``MetricsView.as_dict()``."""
     groups: Mapping[str, Mapping[str, Any]] = tally.get("groups", {})
@@ -72,6 +74,8 @@ def build_report(
         "prediction": dict(tally.get("prediction", {})),
         "metrics": dict(metrics),
         "metrics_scrape": dict(metrics_scrape),
+        "spans": dict(spans or {}),
+        "otlp_endpoint": otlp_endpoint,
     }
 
 

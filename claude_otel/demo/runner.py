@@ -7,6 +7,7 @@ to write (``report``) live in their own modules.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ from .live import render
 from .metrics_view import EXPECTED_SERIES, parse_exposition, read_registry
 from .report import build_report, summary_lines, write_report
 from .tally import Event, Tally
+from .tracing import make_tracer_provider
 
 log = logging.getLogger("claude_otel.demo")
 
@@ -52,6 +54,9 @@ class Servers:
     metrics_server: Any = None
     metrics_url: str = ""
     instrumented: bool = False
+    tracer_provider: Any = None
+    spans: Any = None  # SpanCounter
+    otlp_endpoint: str | None = None
 
 
 def _start_metrics(claude_otel: Any, cfg: DemoConfig, say: Callable[[str], None]) -> tuple[Any, str]:
@@ -99,8 +104,22 @@ def _line_printer() -> Callable[[str], None]:
     return say
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str, Any], Path, bool]:
-    """Run one demo; returns (report, report path, interrupted). Ctrl-C stops it cleanly."""
+    """Run one demo; returns (report, report path, interrupted). Ctrl-C (or SIGTERM) stops it cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return _run_demo(cfg, console)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run_demo(cfg, console)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any], Path, bool]:
     console = console or Console()
     say = console.print if cfg.live else _line_printer()
     import claude_otel
@@ -136,8 +155,10 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
         servers.mock = MockServer(mock_cfg, host="127.0.0.1", port=0)
         servers.mock.__enter__()
         servers.mock_url = servers.mock.base_url
+        provider, servers.spans, servers.otlp_endpoint = make_tracer_provider(say)
+        servers.tracer_provider = provider
         # The mock is not api.anthropic.com: tell the instrumentation it is a Messages API too.
-        claude_otel.instrument(extra_base_urls=(servers.mock_url,))
+        claude_otel.instrument(extra_base_urls=(servers.mock_url,), tracer_provider=provider)
         servers.instrumented = True
         servers.metrics_server, servers.metrics_url = _start_metrics(claude_otel, cfg, say)
         say(f"mock Messages API: {servers.mock_url}")
@@ -145,8 +166,12 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
         buggy = sum(1 for s in fleet if s.fault)
         say(f"fleet: {len(fleet)} agents ({buggy} buggy, {len(fleet) - buggy} clean), {cfg.duration:g} s")
         agents = [
-            Agent(s, servers.mock_url, tally, seed=cfg.seed, max_retries=2, on_event=on_event) for s in fleet
-        ]
+            Agent(
+                s, servers.mock_url, tally, seed=cfg.seed, max_retries=2, on_event=on_event,
+                tracer_provider=provider,
+            )
+            for s in fleet
+        ]  # fmt: skip
         for agent in agents:
             t = threading.Thread(
                 target=agent.run, args=(stop,), name=f"demo-agent-{agent.spec.index}", daemon=True
@@ -200,6 +225,8 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
             mock_url=servers.mock_url or None,
             elapsed_s=elapsed,
             interrupted=interrupted,
+            spans=servers.spans.snapshot() if servers.spans is not None else {},
+            otlp_endpoint=servers.otlp_endpoint,
         )
         path = write_report(report, cfg.report)
         if servers.mock is not None:
@@ -221,4 +248,6 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> tuple[dict[str,
             servers.metrics_server.server_close()
         if servers.instrumented:
             claude_otel.uninstrument()
+        if servers.tracer_provider is not None:
+            servers.tracer_provider.shutdown()  # flushes the OTLP exporter, if any
     return report, path, interrupted

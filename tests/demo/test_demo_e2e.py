@@ -69,8 +69,9 @@ class Demo:
             self.proc.wait()
 
 
-def scrape(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as resp:
+def scrape(url: str, accept: str = "text/plain") -> str:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return resp.read().decode()
 
 
@@ -100,6 +101,11 @@ def test_demo_runs_end_to_end_and_its_report_shows_every_fault_predicted(tmp_pat
         assert _served(text, "claude_otel_requests_total", outcome="ok", predicted="ok")
         assert _served(text, "claude_otel_errors_total", predicted="error", status_class="4xx")
         assert _served(text, "claude_otel_findings_total", severity="error")
+        # OpenMetrics (what Prometheus asks for) carries exemplars linking the counters to traces.
+        openmetrics = scrape(url, accept="application/openmetrics-text; version=1.0.0")
+        assert re.search(
+            r'^claude_otel_requests_total\{.*\} \S+ # \{[^}]*trace_id="[0-9a-f]{32}"', openmetrics, re.M
+        )
         assert demo.finish() == 0, "".join(demo.output)
     finally:
         demo.kill()
@@ -137,6 +143,11 @@ def test_demo_runs_end_to_end_and_its_report_shows_every_fault_predicted(tmp_pat
     assert report["metrics_scrape"]["ok"] is True
     assert report["metrics_url"] == url
 
+    # Real spans: the SDK's call span and the HTTP span carrying the request shape.
+    spans = report["spans"]
+    assert spans["by_name"].get("anthropic.messages.create", 0) > 0, spans
+    assert spans["with_claude_otel_attributes"] >= p["predicted_and_failed"] > 0, spans
+
 
 def test_ctrl_c_stops_cleanly_and_still_writes_the_report(tmp_path: Path) -> None:
     demo = Demo(tmp_path, "--agents", "4", "--duration", "300")
@@ -153,6 +164,18 @@ def test_ctrl_c_stops_cleanly_and_still_writes_the_report(tmp_path: Path) -> Non
     report = json.loads(demo.report.read_text())
     assert report["interrupted"] is True
     assert sum(f["requests"] for f in report["faults"].values()) > 0
+
+
+def test_sigterm_stops_cleanly_too(tmp_path: Path) -> None:
+    demo = Demo(tmp_path, "--agents", "2", "--duration", "300")
+    try:
+        demo.wait_for(r"got 400 ")
+        demo.proc.send_signal(signal.SIGTERM)
+        rc = demo.finish(timeout=60)
+    finally:
+        demo.kill()
+    assert rc == 130, "".join(demo.output)
+    assert json.loads(demo.report.read_text())["interrupted"] is True
 
 
 def test_hold_keeps_metrics_up_after_the_run_until_ctrl_c(tmp_path: Path) -> None:
