@@ -22,6 +22,7 @@ from .ids import IdFactory
 from .ledger import ThinkingLedger
 from .script import decide
 from .sse import stream_events
+from .threads import ThreadStore
 from .transcript import Transcript, build
 from .validate import validate
 
@@ -47,6 +48,7 @@ class MockState:
         self.config = config
         self.ids = IdFactory(config.seed)
         self.ledger = ThinkingLedger(config.signing_key)
+        self.threads = ThreadStore()
         self._random = random.Random(config.seed)
         self._lock = threading.Lock()
         self.stats: Counter[str] = Counter()
@@ -68,7 +70,8 @@ def _json(data: Any, status: int, request_id: str, headers: Mapping[str, str] | 
 def _error(state: MockState, err: ApiError, request_id: str) -> Response:
     state.count(f"error:{err.rule or err.error_type}")
     headers = {"x-should-retry": "true" if err.status in (429, 500, 529) else "false", **err.headers}
-    return _json(error_body(err.error_type, err.message, request_id), err.status, request_id, headers)
+    body = error_body(err.error_type, err.message, request_id, err.details)
+    return _json(body, err.status, request_id, headers)
 
 
 async def _read_json(request: Request) -> Any:
@@ -129,27 +132,38 @@ async def messages(request: Request) -> Response:
     request_id = state.ids.request()
     state.count("requests")
     try:
-        body = await _read_json(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input should be a valid dictionary", "invalid_request_other")
-        fault = _fault(state, request)
-        if fault == "rate_limit":
-            retry = str(state.config.retry_after_seconds)
-            raise ApiError(429, RATE_LIMIT_MESSAGE, "rate_limit", {"retry-after": retry})
-        if fault == "overloaded":
-            raise ApiError(529, "Overloaded", "overloaded")
-        if state.config.enforce:
-            transcript = validate(body, state.ledger, _betas(request))
-        else:
-            transcript = build(body.get("messages") or [])
+        return await _messages(state, request, request_id)
     except ApiError as err:
         return _error(state, err, request_id)
     except Exception:  # a bug in the mock must look like the API's 500, not a dropped connection
-        logger.exception("mock: validation failed unexpectedly")
+        logger.exception("mock: answering a request failed unexpectedly")
         return _error(state, ApiError(500, "Internal server error"), request_id)
+
+
+async def _messages(state: MockState, request: Request, request_id: str) -> Response:
+    body = await _read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Input should be a valid dictionary", "invalid_request_other")
+    fault = _fault(state, request)
+    if fault == "rate_limit":
+        retry = str(state.config.retry_after_seconds)
+        raise ApiError(429, RATE_LIMIT_MESSAGE, "rate_limit", {"retry-after": retry})
+    if fault == "overloaded":
+        raise ApiError(529, "Overloaded", "overloaded")
+    betas = _betas(request)
+    expanded = state.threads.expand(body, betas)
+    if expanded is not None:
+        state.count("thread_requests")
+        body = expanded.body
+    if state.config.enforce:
+        transcript = validate(body, state.ledger, betas)
+    else:
+        transcript = build(body.get("messages") or [])
     _count_shape(state, request, transcript)
     message_id = state.ids.message()
     reply = decide(body, transcript, state.config, state.ids, state.ledger, message_id)
+    if expanded is not None:
+        state.threads.hold(expanded, message_id, reply.content)
     state.count(f"stop_reason:{reply.stop_reason}")
     model = body.get("model") if isinstance(body.get("model"), str) else state.config.model_fallback
     message: dict[str, Any] = {

@@ -25,6 +25,7 @@ class ApiError(Exception):
     message: str
     rule: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    details: dict[str, object] | None = None  # error.details, e.g. {"error_code": "thread_not_found"}
 
     def __str__(self) -> str:
         return f"{self.status} {self.rule or ''}: {self.message}"
@@ -41,9 +42,13 @@ class ShapeError(ApiError):
         super().__init__(400, message, rule)
 
 
-def error_body(error_type: str, message: str, request_id: str | None) -> dict:
+def error_body(
+    error_type: str, message: str, request_id: str | None, details: dict[str, object] | None = None
+) -> dict:
     """`{"type":"error","error":{"type":...,"message":...},"request_id":...}`."""
     body: dict = {"type": "error", "error": {"type": error_type, "message": message}}
+    if details:
+        body["error"]["details"] = details
     if request_id is not None:
         body["request_id"] = request_id
     return body
