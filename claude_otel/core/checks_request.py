@@ -6,15 +6,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from .findings import Collector, fmt_ids, safe_name
 from .models import ModelCapabilities
-from .types import Shape
+from .types import Finding, Shape
 from .walk import WalkResult
 
 TOOL_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
 THINKING_CONFIG_TYPES = frozenset({"enabled", "disabled", "adaptive", "between_tools"})
 CACHE_CONTROL_MAX = 4
+_TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...]]]] = {}
+_TOOLS_CACHE_KEYS = 256  # (provider, number of tools) keys
+_TOOLS_CACHE_PER_KEY = 8  # distinct tool sets per key
 _GOOD_NAMES: set[str] = set()  # tool names already seen to match the pattern (fleets resend the same tools)
 _SUB_TOOLS = {"bash_code_execution": "code_execution", "text_editor_code_execution": "code_execution"}
 
@@ -56,12 +61,42 @@ def _open_object_schema(schema: Any, depth: int = 0) -> bool:
 
 
 def check_tools(tools: Any, out: Collector) -> ToolsInfo:
-    info = ToolsInfo()
+    """Group B/G checks on tools[]. Fleets resend the same tools on every request: the result for a
+    tools list equal (deep, C-level ==) to one seen before is reused; the cache keeps its own copy."""
     if tools is None:
-        return info
-    if not isinstance(tools, list):
+        return ToolsInfo()
+    if tools.__class__ is not list:
         out.add("field_required", "tools", f"tools is a {type(tools).__name__}, not a list")
+        return ToolsInfo()
+    key = (out.provider, len(tools))
+    bucket = _TOOLS_CACHE.get(key)
+    if bucket is not None:
+        for cached, info, findings in bucket:
+            try:
+                same = cached == tools
+            except RecursionError:
+                same = False
+            if same:
+                out.items.extend(findings)
+                return info
+    mark = len(out.items)
+    info = _check_tools(tools, out)
+    try:
+        frozen = orjson.loads(orjson.dumps(tools))
+    except (TypeError, orjson.JSONEncodeError):  # not JSON (a caller's Mapping): do not cache
         return info
+    if bucket is None:
+        if len(_TOOLS_CACHE) >= _TOOLS_CACHE_KEYS:
+            _TOOLS_CACHE.clear()
+        bucket = _TOOLS_CACHE[key] = []
+    if len(bucket) >= _TOOLS_CACHE_PER_KEY:
+        bucket.pop(0)
+    bucket.append((frozen, info, tuple(out.items[mark:])))
+    return info
+
+
+def _check_tools(tools: list, out: Collector) -> ToolsInfo:
+    info = ToolsInfo()
     info.present = bool(tools)
     names = info.names
     good = _GOOD_NAMES

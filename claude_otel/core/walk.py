@@ -446,7 +446,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     )
                 name = b.get("name")
                 res.server_names.add(name if isinstance(name, str) else None)
-                if name not in SERVER_TOOL_NAMES:
+                if name.__class__ is not str or name not in SERVER_TOOL_NAMES:
                     out.add(
                         "server_tool_name_invalid",
                         f"{path}.server_tool_use.name",

@@ -167,3 +167,22 @@ def test_core_does_not_import_otel_or_prometheus() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_tools_results_are_reused_only_for_equal_tools() -> None:
+    bad_tools = [{"name": "weather.get", "input_schema": {"type": "object"}}]
+    b = body([user("q")], tools=bad_tools)
+    first = analyze(wire(b), provider="vertex")
+    second = analyze(wire(b), provider="vertex")  # served from the tools cache
+    assert [f.rule for f in first.findings] == [f.rule for f in second.findings] == ["tool_name_pattern"]
+    bad_tools[0]["name"] = "weather_get"  # a different tool set is checked afresh
+    assert analyze(wire(b), provider="vertex").findings == ()
+    first.body["tools"][0]["name"] = "still.bad"  # mutating a returned body does not poison the cache
+    bad_tools[0]["name"] = "weather.get"
+    assert [f.rule for f in analyze(wire(b), provider="vertex").findings] == ["tool_name_pattern"]
+    strict = [{"name": "w", "strict": True, "input_schema": {"type": "object"}}]
+    closed = [
+        {"name": "w", "strict": True, "input_schema": {"type": "object", "additionalProperties": False}}
+    ]
+    assert analyze(wire(body([user("q")], tools=strict))).findings[0].rule == "strict_schema_not_closed"
+    assert analyze(wire(body([user("q")], tools=closed))).findings == ()
