@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .config import MockConfig
+from .facts import CODE_EXECUTION_NAMES, container_id, is_custom_tool, thinking_mode, tool_references
 from .ids import IdFactory
 from .ledger import ThinkingLedger
 from .schema import example_object
 from .transcript import CLIENT_TOOL_USE, Transcript
-from .validate import CODE_EXECUTION_NAMES, container_id, is_custom_tool, thinking_mode, tool_references
 
 CONTAINER_LIFETIME = timedelta(minutes=5)
 
@@ -31,7 +31,6 @@ class Reply:
     content: list[dict[str, Any]]
     stop_reason: str
     container: dict[str, Any] | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
