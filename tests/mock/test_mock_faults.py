@@ -154,3 +154,42 @@ def test_command_line_rejects_bad_flags() -> None:
     )
     assert result.returncode == 2
     assert "must be between 0 and 1" in result.stderr
+
+
+def test_command_line_scripts_tool_calls() -> None:
+    fixed = '{"file_path": "/tmp/example.txt"}'
+    process = subprocess.Popen(
+        [sys.executable, "-m", "claude_otel.mock", "--port", "0", "--prefer-tool", "Read",
+         "--tool-input", f"Read={fixed}", "--tool-rounds", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        port = re.search(r"http://127\.0\.0\.1:(\d+)", process.stdout.readline()).group(1)
+        schema = {
+            "type": "object",
+            "properties": {"file_path": {"type": "string"}},
+            "required": ["file_path"],
+        }
+        tools = [{"name": n, "description": n, "input_schema": schema} for n in ("Bash", "Read", "Write")]
+        body = {"model": MODEL, "max_tokens": 64, "tools": tools, "messages": HELLO}
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1/messages", json=body, timeout=30).json()
+        calls = [b for b in reply["content"] if b["type"] == "tool_use"]
+        assert [(c["name"], c["input"]) for c in calls] == [("Read", {"file_path": "/tmp/example.txt"})]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("flag", ["Read", "Read=[1]", "Read={bad json"])
+def test_command_line_rejects_bad_tool_inputs(flag: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_otel.mock", "--tool-input", flag], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "--tool-input" in result.stderr
+
+
+def test_port_in_use_is_a_clear_error(server: MockServer) -> None:
+    with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{server.port}"):
+        MockServer(port=server.port)
