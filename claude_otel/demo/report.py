@@ -67,7 +67,14 @@ def build_report(
         "mock_server": mock_url,
         "metrics_url": metrics_url,
         "fleet": [
-            {"agent": s.index, "scenario": s.scenario, "fault": s.fault, "stream": s.stream} for s in fleet
+            {
+                "agent": s.index,
+                "scenario": s.scenario,
+                "fault": s.fault,
+                "stream": s.stream,
+                "async": s.use_async,
+            }
+            for s in fleet
         ],
         "faults": faults,
         "clean": clean,

@@ -20,9 +20,10 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from .agents import Agent, plan_fleet
+from .agents import Agent, AsyncAgent, plan_fleet, run_async_fleet
 from .live import render
 from .metrics_view import EXPECTED_SERIES, parse_exposition, read_registry
+from .mockproc import MockProcess
 from .report import build_report, summary_lines, write_report
 from .tally import Event, Tally
 from .tracing import make_tracer_provider
@@ -123,7 +124,6 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
     console = console or Console()
     say = console.print if cfg.live else _line_printer()
     import claude_otel
-    from claude_otel.mock import MockConfig, MockServer
 
     servers = Servers()
     tally = Tally()
@@ -149,10 +149,8 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
     report: dict[str, Any] = {}
     scrape_result: dict[str, Any] = {"ok": False, "error": "not scraped", "series": {}}
     try:
-        mock_cfg = MockConfig(
-            seed=cfg.seed, pause_turn_rate=0.1, **(MOCK_FAULT_RATES if cfg.mock_faults else {})
-        )
-        servers.mock = MockServer(mock_cfg, host="127.0.0.1", port=0)
+        mock_cfg = {"seed": cfg.seed, "pause_turn_rate": 0.1, **(MOCK_FAULT_RATES if cfg.mock_faults else {})}
+        servers.mock = MockProcess(mock_cfg)
         servers.mock.__enter__()
         servers.mock_url = servers.mock.base_url
         provider, servers.spans, servers.otlp_endpoint = make_tracer_provider(say)
@@ -165,18 +163,21 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
         say(f"metrics: {servers.metrics_url}")
         buggy = sum(1 for s in fleet if s.fault)
         say(f"fleet: {len(fleet)} agents ({buggy} buggy, {len(fleet) - buggy} clean), {cfg.duration:g} s")
-        agents = [
-            Agent(
-                s, servers.mock_url, tally, seed=cfg.seed, max_retries=2, on_event=on_event,
-                tracer_provider=provider,
+        common: dict[str, Any] = {
+            "seed": cfg.seed, "max_retries": 2, "on_event": on_event, "tracer_provider": provider,
+        }  # fmt: skip
+        sync_agents = [Agent(s, servers.mock_url, tally, **common) for s in fleet if not s.use_async]
+        async_agents = [AsyncAgent(s, servers.mock_url, tally, **common) for s in fleet if s.use_async]
+        for agent in sync_agents:
+            name = f"demo-agent-{agent.spec.index}"
+            threads.append(threading.Thread(target=agent.run, args=(stop,), name=name, daemon=True))
+        if async_agents:
+            threads.append(
+                threading.Thread(
+                    target=run_async_fleet, args=(async_agents, stop), name="demo-async-agents", daemon=True
+                )
             )
-            for s in fleet
-        ]  # fmt: skip
-        for agent in agents:
-            t = threading.Thread(
-                target=agent.run, args=(stop,), name=f"demo-agent-{agent.spec.index}", daemon=True
-            )
-            threads.append(t)
+        for t in threads:
             t.start()
         started = time.monotonic()
         registry = claude_otel.get_registry()

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-sonnet-4-6"  # the default; scenarios pick current (not deprecated) models
 CODE_EXECUTION_TYPE = "code_execution_20250825"
 
 _CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -47,11 +47,12 @@ class Scenario:
     tools: tuple[Mapping[str, Any], ...]
     options: Mapping[str, Any] = field(default_factory=dict)  # extra top-level request fields
     max_tokens: int = 1024
+    model: str = MODEL
 
     def body(self, messages: Sequence[Mapping[str, Any]], *, container: str | None = None) -> dict[str, Any]:
         """The request body for the next turn (a fresh dict each time; messages are not copied)."""
         body: dict[str, Any] = {
-            "model": MODEL,
+            "model": self.model,
             "max_tokens": self.max_tokens,
             "tools": [dict(t) for t in self.tools],
             "messages": list(messages),
@@ -76,6 +77,7 @@ SCENARIOS: dict[str, Scenario] = {
             (WEATHER, TIME),
             {"thinking": {"type": "enabled", "budget_tokens": 1024}},
             max_tokens=2048,
+            model="claude-opus-4-5",
         ),
         Scenario(
             "code_execution",
@@ -84,6 +86,7 @@ SCENARIOS: dict[str, Scenario] = {
                 {"type": CODE_EXECUTION_TYPE, "name": "code_execution"},
                 {**WEATHER, "allowed_callers": [CODE_EXECUTION_TYPE]},
             ),
+            model="claude-haiku-4-5",
         ),
         Scenario(
             "tool_search",

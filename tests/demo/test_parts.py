@@ -165,3 +165,26 @@ def test_live_frame_shows_operator_numbers_and_ground_truth(width: int) -> None:
     assert "predicted 400, got 400" in text and "400 not predicted" in text
     assert "drop_result" in text and "tool_result_missing" in text
     assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_fleet_mixes_sync_and_async_clients() -> None:
+    fleet = plan_fleet(16, 0.5, seed=1)
+    modes = {(s.use_async, s.stream) for s in fleet}
+    assert modes == {(False, False), (False, True), (True, False), (True, True)}
+    assert {s.use_async for s in fleet if s.fault is None} == {False, True}
+
+
+def test_mock_process_serves_and_reports_a_bad_start() -> None:
+    import urllib.error
+    import urllib.request
+
+    from claude_otel.demo.mockproc import MockProcess
+
+    with MockProcess({"seed": 1}) as mock:
+        assert mock.base_url.startswith("http://127.0.0.1:")
+        request = urllib.request.Request(mock.base_url + "/v1/messages", data=b"{}", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=10)
+        assert err.value.code == 400  # a Messages API that checks shapes answers from the child process
+    with pytest.raises(RuntimeError, match="the mock server failed to start: ValueError"):
+        MockProcess({"tool_rounds": -1}).__enter__()
