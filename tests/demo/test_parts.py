@@ -188,3 +188,45 @@ def test_mock_process_serves_and_reports_a_bad_start() -> None:
         assert err.value.code == 400  # a Messages API that checks shapes answers from the child process
     with pytest.raises(RuntimeError, match="the mock server failed to start: ValueError"):
         MockProcess({"tool_rounds": -1}).__enter__()
+
+
+def _tool_turn(*ids: str, container: str | None = None, stop: str = "tool_use") -> dict:
+    content = [{"type": "tool_use", "id": i, "name": "get_weather", "input": {"city": "X"}} for i in ids]
+    response: dict = {"content": [{"type": "text", "text": "ok"}, *content], "stop_reason": stop}
+    if container:
+        response["container"] = {"id": container, "expires_at": "2026-01-01T00:00:00Z"}
+    return response
+
+
+def test_conversation_injects_its_fault_once_where_it_applies() -> None:
+    from claude_otel.demo.agents import Conversation
+
+    conv = Conversation(SCENARIOS["tools"], FAULTS["duplicate_tool_use_id"], inject=True)
+    first = conv.next_turn()
+    assert first is not None and not first.injected and first.predicted == "ok"
+    conv.answer(_tool_turn("toolu_a1", "toolu_a2"))
+    second = conv.next_turn()
+    assert second is not None and not second.injected  # needs an earlier tool turn to reuse an id
+    conv.answer(_tool_turn("toolu_b1"))
+    third = conv.next_turn()
+    assert third is not None and third.injected and third.predicted == "error"
+    assert "tool_use_id_duplicate" in third.error_rules
+    conv.answer(_tool_turn("toolu_c1"))
+    fourth = conv.next_turn()
+    assert fourth is not None and not fourth.injected  # once per conversation
+    conv.answer({"content": [{"type": "text", "text": "done"}], "stop_reason": "end_turn"})
+    assert conv.done and conv.next_turn() is None
+
+
+def test_conversation_keeps_the_container_and_resends_after_pause_turn() -> None:
+    from claude_otel.demo.agents import Conversation
+
+    conv = Conversation(SCENARIOS["code_execution"], None, inject=False)
+    conv.next_turn()
+    conv.answer(_tool_turn(container="container_1", stop="pause_turn"))
+    turn = conv.next_turn()
+    assert turn is not None and turn.body["container"] == "container_1"
+    assert turn.body["messages"][-1]["role"] == "assistant"  # pause_turn: the assistant turn is resent as is
+    conv.answer(_tool_turn("toolu_x", stop="tool_use"))
+    turn = conv.next_turn()
+    assert turn is not None and turn.body["messages"][-1]["content"][0]["tool_use_id"] == "toolu_x"
