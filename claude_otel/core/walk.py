@@ -142,26 +142,33 @@ def _image_check(b: dict, path: str, shape: Shape, out: Collector) -> None:
                 )
 
 
-def _nested(content: list, path: str, shape: Shape, res: WalkResult, out: Collector) -> int:
-    """Blocks inside tool_result.content; returns the number of cache_control markers."""
+def _nested(content: list, i: int, j: int, shape: Shape, res: WalkResult, out: Collector) -> int:
+    """Blocks inside messages.i.content.j (a tool_result) content; returns the cache_control count."""
     counts = shape.block_counts
     cc = 0
-    for j, nb in enumerate(content):
-        if not isinstance(nb, dict):
+    k = -1
+    for nb in content:
+        k += 1
+        if nb.__class__ is not dict:
             continue
         t = nb.get("type")
-        _count(counts, t)
-        if nb.get("cache_control"):
+        if t == "text":
+            counts["text"] = counts.get("text", 0) + 1
+        else:
+            _count(counts, t)
+            if t == "tool_reference":
+                shape.tool_reference_count += 1
+                tn = nb.get("tool_name")
+                res.tool_refs.append(
+                    (tn if tn.__class__ is str else None, f"messages.{i}.content.{j}.content.{k}")
+                )
+            elif t == "image":
+                shape.image_count += 1
+                _image_check(nb, f"messages.{i}.content.{j}.content.{k}", shape, out)
+            elif t == "document":
+                shape.document_count += 1
+        if "cache_control" in nb and nb["cache_control"]:  # noqa: RUF019 (faster than .get)
             cc += 1
-        if t == "tool_reference":
-            shape.tool_reference_count += 1
-            tn = nb.get("tool_name")
-            res.tool_refs.append((tn if isinstance(tn, str) else None, f"{path}.content.{j}"))
-        elif t == "image":
-            shape.image_count += 1
-            _image_check(nb, f"{path}.content.{j}", shape, out)
-        elif t == "document":
-            shape.document_count += 1
     return cc
 
 
@@ -316,7 +323,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 rc = b.get("content")
                 if rc.__class__ is list:
                     if rc:
-                        cc += _nested(rc, f"messages.{i}.content.{j}", shape, res, out)
+                        cc += _nested(rc, i, j, shape, res, out)
                     elif b.get("is_error") is True:
                         out.add(
                             "tool_result_empty_error",
