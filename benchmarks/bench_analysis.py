@@ -91,13 +91,13 @@ TOOL_NAMES = [
 ]
 
 
-def tools(rng: random.Random) -> list[dict]:
+def tools(rng: random.Random, description_chars: int = 300) -> list[dict]:
     out = []
     for k, name in enumerate(TOOL_NAMES):
         out.append(
             {
                 "name": name,
-                "description": prose(rng, 300),
+                "description": prose(rng, description_chars),
                 "input_schema": {
                     "type": "object",
                     "properties": {
@@ -119,6 +119,8 @@ def transcript(
     image_bytes: int = 0,
     parallel: int = 1,
     seed: int = 1,
+    system_chars: int = 2000,
+    description_chars: int = 300,
 ) -> bytes:
     rng = random.Random(seed)
     messages: list[dict] = [
@@ -170,8 +172,10 @@ def transcript(
         "model": "claude-opus-4-6",
         "max_tokens": 32000,
         "stream": True,
-        "system": [{"type": "text", "text": prose(rng, 2000), "cache_control": {"type": "ephemeral"}}],
-        "tools": tools(rng),
+        "system": [
+            {"type": "text", "text": prose(rng, system_chars), "cache_control": {"type": "ephemeral"}}
+        ],
+        "tools": tools(rng, description_chars),
         "thinking": {"type": "adaptive"},
         "metadata": {"user_id": "user_0123"},
         "messages": messages,
@@ -183,6 +187,8 @@ CASES: list[tuple[str, Callable[[], bytes]]] = [
     ("1 turn, small", lambda: transcript(1, 200)),
     ("1 turn, 10 KB-ish", lambda: transcript(1, 1500)),
     ("10 turns", lambda: transcript(10, 6000)),
+    # Claude-Code-like: long system prompt and tool descriptions, file-sized tool results
+    ("30 turns, agent-like", lambda: transcript(30, 4000, system_chars=20000, description_chars=2500)),
     ("50 turns + images", lambda: transcript(50, 12000, image_every=10, image_bytes=150_000)),
     ("100 turns, 3 parallel", lambda: transcript(100, 3000, parallel=3)),
     ("200 turns + images", lambda: transcript(200, 6000, image_every=20, image_bytes=600_000)),
