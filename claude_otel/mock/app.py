@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -127,6 +127,12 @@ def _count_shape(state: MockState, request: Request, transcript: Transcript) -> 
             state.count("tool_result_errors")
 
 
+async def _aiter(events: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The events from the event loop (a sync iterator would cost a thread-pool hop per event)."""
+    for chunk in events:
+        yield chunk
+
+
 async def messages(request: Request) -> Response:
     state: MockState = request.app.state.mock
     request_id = state.ids.request()
@@ -192,7 +198,7 @@ async def _messages(state: MockState, request: Request, request_id: str) -> Resp
         "anthropic-organization-id": "mock-organization",
     }
     return StreamingResponse(
-        stream_events(message, stream_error), media_type="text/event-stream", headers=headers
+        _aiter(stream_events(message, stream_error)), media_type="text/event-stream", headers=headers
     )
 
 
