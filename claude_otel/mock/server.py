@@ -49,7 +49,10 @@ class MockServer:
 
     @property
     def stats(self) -> Counter[str]:
-        """Counts of what the server answered: ``requests``, ``error:<rule>``, ``stop_reason:<r>``."""
+        """Counts of what the server saw and answered (content-free): ``requests``, ``error:<rule id or
+        error type>``, ``stop_reason:<reason>``, ``tool_results`` and ``tool_result_errors`` (results in the
+        last user turn), ``beta_requests`` (``?beta=true``), ``system_role_requests``, ``thread_requests``,
+        ``not_found``."""
         state: MockState = self.app.state.mock
         return state.stats
 
