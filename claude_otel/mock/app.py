@@ -188,6 +188,7 @@ async def _messages(state: MockState, request: Request, request_id: str) -> Resp
         await asyncio.sleep(state.config.slow_first_byte_seconds)
     if not body.get("stream"):
         return _json(message, 200, request_id)
+    state.count("stream_requests")
     stream_error = None
     if fault == "stream_error":
         state.count("error:stream_error")

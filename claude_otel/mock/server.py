@@ -51,8 +51,8 @@ class MockServer:
     def stats(self) -> Counter[str]:
         """Counts of what the server saw and answered (content-free): ``requests``, ``error:<rule id or
         error type>``, ``stop_reason:<reason>``, ``tool_results`` and ``tool_result_errors`` (results in the
-        last user turn), ``beta_requests`` (``?beta=true``), ``system_role_requests``, ``thread_requests``,
-        ``not_found``."""
+        last user turn), ``beta_requests`` (``?beta=true``), ``stream_requests``, ``system_role_requests``,
+        ``thread_requests``, ``not_found``."""
         state: MockState = self.app.state.mock
         return state.stats
 

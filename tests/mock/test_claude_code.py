@@ -82,6 +82,6 @@ def test_claude_code_runs_a_tool_loop_against_the_mock(claude_bin: Path, tmp_pat
     assert out.read_text() == "written by Claude Code through the mock\n"
     assert stats["tool_results"] == 3 and stats.get("tool_result_errors", 0) == 0
     assert stats["stop_reason:tool_use"] == 2 and stats["stop_reason:end_turn"] >= 1
-    assert stats["beta_requests"] == stats["requests"] >= 3
+    assert stats["beta_requests"] == stats["stream_requests"] == stats["requests"] >= 3
     assert stats["system_role_requests"] >= 1
     assert not [k for k in stats if k.startswith("error:") and k != "error:not_found_error"], stats
