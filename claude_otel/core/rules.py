@@ -207,9 +207,8 @@ _RULES: tuple[RuleInfo, ...] = (
         "consecutive_same_role",
         _W,
         "C",
-        "consecutive messages share a role (merged on the first-party API, rejected by some providers)",
+        "consecutive messages share a role (merged by the first-party API; reported on bedrock only)",
         "merge consecutive same-role messages into one",
-        {"anthropic": "warning"},
     ),
     RuleInfo(
         "message_content_empty",
