@@ -22,7 +22,9 @@ from claude_otel.core import analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
 
 from . import attributes as A
+from .clients import client_label
 from .config import Config
+from .decode import DecodingObserver, decode_prefix, decoder_for
 from .errors import GuardError
 from .internal import InternalErrors
 from .matcher import Match, Matcher
@@ -129,7 +131,7 @@ class Instrumentation:
         exemplar = m.exemplar(ctx.trace_id, ctx.span_id)
 
         raw = _replayable_body(request.stream, module)
-        client = _client_label(headers, module)
+        client = _client_label(headers)
         findings: tuple = ()
         shape_dict: dict[str, Any] = {}
         if raw is None:
@@ -240,6 +242,7 @@ class Instrumentation:
         module = attempt.module
         response_types = (module.Response,) if module is not None else ()
         target = find_response(response.stream, response_types) if response_types else None
+        encoding = _content_encoding(headers)
         if status >= 400:
             body: bytes | None = None
             if target is None:
@@ -250,6 +253,14 @@ class Instrumentation:
                     body = await prefetch_async(target, module, cap)
                 else:
                     body = prefetch_sync(target, module, cap)
+                if encoding and body is not None:
+                    if decoder_for(encoding) is None:
+                        self.internal("response_encoding_unsupported", encoding[:32])
+                        body = None
+                    else:
+                        body = decode_prefix(body, encoding, cap)
+                        if body is None:
+                            self.internal("response_undecodable")
             self._count_error(attempt, classify_error(body, status), status, exemplar, span)
             return
         if attempt.match.endpoint != "messages" or status >= 300:
@@ -261,6 +272,12 @@ class Instrumentation:
             observer = JSONObserver(self.config.max_body_bytes)
         else:
             return
+        if encoding:
+            decoder = decoder_for(encoding)
+            if decoder is None:
+                self.internal("response_encoding_unsupported", encoding[:32])
+                return
+            observer = DecodingObserver(observer, decoder)
         if target is None:
             self.internal("response_not_attached")
             return
@@ -311,6 +328,8 @@ class Instrumentation:
             log_attrs[A.STREAM_OUTCOME] = stream_outcome
         elif summary.too_large:
             self.internal("response_body_too_large")
+        if "undecodable" in summary.notes:
+            self.internal("response_undecodable")
         record = summary.record
         if summary.stop_reason is not None or (summary.kind == "json" and summary.completed):
             m.stop_reasons.labels(stop_reason_label(summary.stop_reason)).inc(exemplar=exemplar)
@@ -369,12 +388,16 @@ def _replayable_body(stream: Any, module: Any) -> bytes | None:
     return None
 
 
-def _client_label(headers: Any, module: Any) -> str:
-    ua = headers.get("user-agent", "") if headers is not None else ""
-    if ua.startswith(("Anthropic/Python", "AsyncAnthropic/Python")):
-        return "anthropic_sdk"
-    name = getattr(module, "__name__", "")
-    return name if name in ("httpx", "httpx2") else "other"
+def _client_label(headers: Any) -> str:
+    ua = headers.get("user-agent") if headers is not None else None
+    return client_label(ua[:512] if isinstance(ua, str) else None)
+
+
+def _content_encoding(headers: Any) -> str:
+    """The Content-Encoding to undo for observing ("" for none/identity)."""
+    value = headers.get("content-encoding", "") if headers is not None else ""
+    value = value.strip().lower()
+    return "" if value in ("", "identity") else value
 
 
 def _retry_count(headers: Any) -> int | None:

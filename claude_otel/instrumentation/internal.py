@@ -20,6 +20,8 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "response_not_attached",  # could not find the response object to observe its body
     "response_observer_error",  # an exception while observing a response body (bytes still passed on)
     "response_body_too_large",  # JSON response body above max_body_bytes: not parsed
+    "response_encoding_unsupported",  # Content-Encoding we cannot decode (br/zstd without their modules)
+    "response_undecodable",  # a compressed body that failed to decode (the app still got its bytes)
     "state_error",  # the cross-turn state store failed
     "export_error",  # a metric or log record could not be emitted
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
 
+from .clients import CLIENTS
 from .internal import INTERNAL_REASONS
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
 ]
 
 ENDPOINTS = ("messages", "count_tokens")
-CLIENTS = ("anthropic_sdk", "httpx", "httpx2", "other")
 PREDICTED = ("ok", "warning", "error", "unparsed", "skipped")
 OUTCOMES = ("ok", "invalid_request", "rate_limited", "overloaded", "server_error", "client_error")
 STATUS_CLASSES = ("4xx", "5xx", "stream")

@@ -4,14 +4,18 @@ Answers like the API: JSON messages, SSE streams, real-format 400 bodies for too
 ``request-id`` headers. It remembers every request it received (path, headers, raw body), so a test
 can prove that nothing was sent. Behaviour switches (request headers):
 ``x-double: overloaded | server_error | sse_error`` and ``x-double-container: 1`` (return a container),
-``x-double-thinking: 1`` (return a thinking block before the tool call).
+``x-double-thinking: 1`` (return a thinking block before the tool call),
+``x-double-encoding: gzip|deflate|compress`` (compress the body and say so in Content-Encoding;
+``compress`` (LZW) is one nobody decodes: it sends opaque bytes).
 """
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -158,6 +162,7 @@ class Double:
     def send_json(self, h: BaseHTTPRequestHandler, status: int, obj: Any, rid: str) -> None:
         data = json.dumps(obj).encode()
         h.send_response(status)
+        data = _encode(h, data)
         h.send_header("content-type", "application/json")
         h.send_header("request-id", rid)
         h.send_header("content-length", str(len(data)))
@@ -167,7 +172,7 @@ class Double:
     def send_error(self, h: BaseHTTPRequestHandler, status: int, etype: str, message: str, rid: str) -> None:
         err = {"type": "error", "error": {"type": etype, "message": message}, "request_id": rid}
         h.send_response(status)
-        data = json.dumps(err).encode()
+        data = _encode(h, json.dumps(err).encode())
         h.send_header("content-type", "application/json")
         h.send_header("request-id", rid)
         if status == 400:
@@ -181,11 +186,20 @@ class Double:
         h.send_header("content-type", "text/event-stream")
         h.send_header("request-id", rid)
         h.send_header("transfer-encoding", "chunked")
+        gz = None
+        if h.headers.get("x-double-encoding") == "gzip":
+            gz = zlib.compressobj(wbits=31)
+            h.send_header("content-encoding", "gzip")
         h.end_headers()
         for event, data in sse_events(message, error):
             payload = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+            if gz is not None:
+                payload = gz.compress(payload) + gz.flush(zlib.Z_SYNC_FLUSH)
             h.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
             h.wfile.flush()
+        if gz is not None:
+            tail = gz.flush()
+            h.wfile.write(f"{len(tail):x}\r\n".encode() + tail + b"\r\n")
         h.wfile.write(b"0\r\n\r\n")
         h.wfile.flush()
 
@@ -278,6 +292,18 @@ def sse_events(message: dict, error: bool = False) -> list[tuple[str, dict]]:
     out.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": {"output_tokens": 5}}))
     out.append(("message_stop", {"type": "message_stop"}))
     return out
+
+
+def _encode(h: BaseHTTPRequestHandler, data: bytes) -> bytes:
+    enc = h.headers.get("x-double-encoding")
+    if not enc:
+        return data
+    h.send_header("content-encoding", enc)
+    if enc == "gzip":
+        return gzip.compress(data, mtime=0)
+    if enc == "deflate":
+        return zlib.compress(data)
+    return b"\x8b\x00opaque-lzw" + data[::-1]
 
 
 def _blocks(msg: Any) -> list[dict]:

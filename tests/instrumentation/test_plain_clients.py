@@ -100,8 +100,9 @@ def test_every_byte_unchanged_and_observed(module: Any, is_async: bool, double: 
             if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
         )
 
-    client = module.__name__
-    assert value("claude_otel_requests_total", client=client) == 5
+    assert (
+        value("claude_otel_requests_total", client="other") == 5
+    )  # python-httpx/…: not an Anthropic surface
     assert value("claude_otel_requests_total", outcome="invalid_request") == 1
     assert value("claude_otel_requests_total", outcome="overloaded") == 1
     assert value("claude_otel_streams_total", outcome="completed") == 1
@@ -220,3 +221,40 @@ def test_instrument_client_and_own_transport(double: Double, otel: Any) -> None:
     value = {s.name + repr(sorted(s.labels.items())): s.value for f in reg.collect() for s in f.samples}
     assert sum(v for k, v in value.items() if k.startswith("claude_otel_requests_total")) == 2
     assert value["claude_otel_streams_total[('outcome', 'completed')]"] == 1
+
+
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+def test_compressed_responses_are_observed_and_delivered(
+    module: Any, double: Double, instrumented: Any
+) -> None:
+    payloads = [
+        (body(FIRST), {"x-double-encoding": "gzip"}),
+        (body(FIRST), {"x-double-encoding": "deflate"}),
+        (body(FIRST, stream=True), {"x-double-encoding": "gzip"}),
+        (body(ORPHAN), {"x-double-encoding": "gzip"}),
+    ]
+    with module.Client(base_url=double.base_url) as client:
+        got = [client.post("/v1/messages", content=d, headers={**HEADERS, **h}) for d, h in payloads]
+    # the application decodes as usual: the tee handed over the compressed bytes untouched
+    assert got[0].json()["stop_reason"] == "tool_use" and got[1].json()["stop_reason"] == "tool_use"
+    assert b"message_stop" in got[2].content
+    assert "unexpected `tool_use_id`" in got[3].json()["error"]["message"]
+    m = instrumented.metrics
+    assert m.value("claude_otel_response_stop_reasons_total", stop_reason="tool_use") == 3
+    assert m.value("claude_otel_streams_total", outcome="completed") == 1
+    assert m.value("claude_otel_errors_total", status_class="4xx", category="unclassified") == 0
+    assert m.value("claude_otel_errors_total", status_class="4xx") == 1
+    assert m.value("claude_otel_internal_errors_total") == 0
+
+
+def test_undecodable_encoding_is_counted_not_fatal(double: Double, instrumented: Any) -> None:
+    headers = {"x-double-encoding": "compress"}
+    with (
+        httpx2.Client(base_url=double.base_url) as client,
+        client.stream("POST", "/v1/messages", content=body(FIRST), headers=headers) as r,
+    ):
+        raw = b"".join(r.iter_raw())
+    assert raw.startswith(b"\x8b\x00opaque-lzw")  # delivered as sent
+    m = instrumented.metrics
+    assert m.value("claude_otel_requests_total", outcome="ok") == 1
+    assert m.value("claude_otel_internal_errors_total", reason="response_encoding_unsupported") == 1

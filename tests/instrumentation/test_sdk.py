@@ -52,7 +52,7 @@ def test_sync_tool_loop_spans_and_metrics(double: Double, instrumented: Any, ote
         assert a["gen_ai.request.model"] == MODEL
         assert a["gen_ai.request.stream"] is False
         assert a["claude_otel.endpoint"] == "messages"
-        assert a["claude_otel.client"] == "anthropic_sdk"
+        assert a["claude_otel.client"] == "anthropic-sdk-python"
         assert a["claude_otel.retry_attempt"] == 0
         assert a["claude_otel.outcome"] == "ok"
         assert a["claude_otel.request_id"].startswith("req_")
@@ -67,7 +67,10 @@ def test_sync_tool_loop_spans_and_metrics(double: Double, instrumented: Any, ote
 
     m = instrumented.metrics
     assert (
-        m.value("claude_otel_requests_total", endpoint="messages", client="anthropic_sdk", outcome="ok") == 2
+        m.value(
+            "claude_otel_requests_total", endpoint="messages", client="anthropic-sdk-python", outcome="ok"
+        )
+        == 2
     )
     assert m.value("claude_otel_response_stop_reasons_total", stop_reason="tool_use") == 1
     assert m.value("claude_otel_response_stop_reasons_total", stop_reason="end_turn") == 1
@@ -198,7 +201,7 @@ def test_async_client_tool_loop(double: Double, instrumented: Any, otel: Any) ->
     first, second = asyncio.run(run())
     assert second.stop_reason == "end_turn"
     m = instrumented.metrics
-    assert m.value("claude_otel_requests_total", client="anthropic_sdk", outcome="ok") == 3
+    assert m.value("claude_otel_requests_total", client="anthropic-sdk-python", outcome="ok") == 3
     assert m.value("claude_otel_streams_total", outcome="completed") == 1
     assert m.value("claude_otel_response_stop_reasons_total") == 3
     assert instrumented.instrumentation.state.get(first.content[-1].id) is not None
