@@ -18,8 +18,8 @@ TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
 THINKING_CONFIG_TYPES = frozenset({"enabled", "disabled", "adaptive", "between_tools"})
 CACHE_CONTROL_MAX = 4
 _TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...]]]] = {}
-_TOOLS_CACHE_KEYS = 256  # (provider, number of tools) keys
-_TOOLS_CACHE_PER_KEY = 8  # distinct tool sets per key
+_TOOLS_CACHE_KEYS = 32  # (provider, number of tools) keys; at most 128 tool sets kept
+_TOOLS_CACHE_PER_KEY = 4  # distinct tool sets per key
 _GOOD_NAMES: set[str] = set()  # tool names already seen to match the pattern (fleets resend the same tools)
 _SUB_TOOLS = {"bash_code_execution": "code_execution", "text_editor_code_execution": "code_execution"}
 
