@@ -185,28 +185,40 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     srv_match = SERVER_ID_RE.fullmatch
     known = KNOWN_BLOCK_TYPES
     n_text = n_tool_use = n_tool_result = n_thinking = 0
+    n_user = n_asst = n_sys = n_other = 0
+    prev_role = None
+    i = -1
 
-    for i, m in enumerate(messages):
+    for m in messages:
+        i += 1
         if m.__class__ is not dict:
             out.add("role_invalid", f"messages.{i}", f"messages.{i} is not an object")
-            by_role["other"] = by_role.get("other", 0) + 1
-            turn = None
+            n_other += 1
+            turn = prev_role = None
             continue
         role = m.get("role")
-        if role == "user" or role == "assistant" or role == "system":
-            by_role[role] = by_role.get(role, 0) + 1
+        if role == "assistant":
+            n_asst += 1
+            is_asst, is_user = True, False
+        elif role == "user":
+            n_user += 1
+            is_asst, is_user = False, True
+        elif role == "system":
+            n_sys += 1
+            is_asst = is_user = False
         else:
-            by_role["other"] = by_role.get("other", 0) + 1
+            n_other += 1
             out.add("role_invalid", f"messages.{i}.role", f"messages.{i} has role {safe_name(role)}")
-            turn = None
+            turn = prev_role = None
             continue
-        if turn is not None and turn.role == role and role != "system":
+        if role == prev_role and role != "system" and turn is not None:  # merged turn
             turn.msgs.append(i)
+            new_turn = False
         else:
             turn = Turn(role, i)
             turns.append(turn)
-        is_user = role == "user"
-        is_asst = role == "assistant"
+            prev_role = role
+            new_turn = True
 
         content = m.get("content")
         if content.__class__ is str:
@@ -252,10 +264,12 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
 
         msg_has_thinking = False
         msg_results = 0
-        b0 = content[0]
-        first_type = b0.get("type") if b0.__class__ is dict else None
-        track_a2 = is_user and turn.other_before_result is None  # first non-result block of a user turn
-        track_a3 = bool(turn.tool_uses) and turn.text_after_tool_use is None  # text after a tool_use
+        if new_turn:
+            track_a2 = is_user  # first non-result block of a user turn
+            track_a3 = False  # a non-tool block after a tool_use of an assistant turn
+        else:
+            track_a2 = is_user and turn.other_before_result is None
+            track_a3 = turn.tool_uses is not None and turn.text_after_tool_use is None
         j = -1
         for b in content:
             j += 1
@@ -520,15 +534,19 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     turn.text_after_tool_use = (i, j)
                     track_a3 = False
 
-        turn.non_result_blocks += len(content) - msg_results
-        if first_type.__class__ is not str or first_type not in known:
-            first_type = None
-        if turn.first_block_type is None:
-            turn.first_block_type = first_type
+        if is_user:
+            turn.non_result_blocks += len(content) - msg_results
+        elif is_asst:
+            if turn.first_block_type is None:
+                b0 = content[0]
+                turn.first_block_type = b0.get("type") if b0.__class__ is dict else None
+            turn.last_block = content[-1]
         if msg_has_thinking:
             turn.has_thinking = True
-        turn.last_block = content[-1]
 
+    for key, n in (("user", n_user), ("assistant", n_asst), ("system", n_sys), ("other", n_other)):
+        if n:
+            by_role[key] = by_role.get(key, 0) + n
     for key, n in (("text", n_text), ("tool_use", n_tool_use), ("tool_result", n_tool_result)):
         if n:
             counts[key] = counts.get(key, 0) + n
