@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 DEFAULT_LISTEN = "127.0.0.1:8787"
 
@@ -115,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     server = uvicorn.Server(uvicorn_config(proxy.app, access_log=args.access_log))
+    # uvicorn re-raises the signal that stopped it once it has shut down; a no-op SIGTERM handler lets
+    # the cleanup below run (flush buffered spans) and the command exit 0.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: None)
     try:
         server.run(sockets=[sock])
     finally:
