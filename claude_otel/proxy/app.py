@@ -178,9 +178,24 @@ class ProxyApp:
             )
             return
         assert isinstance(body, bytes)
-        request = httpx.Request(
-            scope["method"], self.upstream_url(scope), headers=request_headers(scope["headers"]), content=body
-        )
+        try:
+            request = httpx.Request(
+                scope["method"],
+                self.upstream_url(scope),
+                headers=request_headers(scope["headers"]),
+                content=body,
+            )
+        except (httpx.InvalidURL, ValueError, TypeError):
+            await _send_error(
+                send,
+                *error_response(
+                    400,
+                    "invalid_request_error",
+                    "claude-otel proxy: the request target or headers cannot be forwarded as given.",
+                    "bad_request",
+                ),
+            )
+            return
         forward = asyncio.ensure_future(self._forward(request, send))
         watch = asyncio.ensure_future(_wait_disconnect(receive))
         try:
@@ -223,7 +238,7 @@ class ProxyApp:
                     "api_error",
                     f"claude-otel proxy: could not reach upstream {self._upstream_name} "
                     f"({_transport_reason(exc)}).",
-                    "upstream_connect",
+                    "upstream_connect" if isinstance(exc, httpx.ConnectError) else "upstream_error",
                 ),
             )
             return

@@ -48,6 +48,15 @@ def test_refused_connection_becomes_502_api_error(start_proxy):
     assert resp.headers["content-type"] == "application/json"
 
 
+def test_upstream_closing_without_an_answer_becomes_502_api_error(proxied):
+    up, server, _ = proxied
+    resp = post(server.base_url, "close")
+    assert resp.status_code == 502
+    assert resp.json()["error"]["type"] == "api_error"
+    assert resp.headers["x-claude-otel-proxy"] == "upstream_error"
+    assert len(up.requests) == 1  # not retried
+
+
 def test_upstream_timeout_becomes_504_timeout_error(upstream, start_proxy):
     server, _ = start_proxy(upstream.base_url, read_timeout=0.3)
     resp = post(server.base_url, "slow")

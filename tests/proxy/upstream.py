@@ -276,6 +276,11 @@ async def _hold(up: Upstream, req: Received, r: asyncio.StreamReader, w: asyncio
             return False
 
 
+async def _close(up: Upstream, req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
+    """Reads the request and closes the connection without answering."""
+    return False
+
+
 async def _slow(up: Upstream, req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
     """Answers only after ``up.release``."""
     await up.wait_release()
@@ -331,6 +336,7 @@ SCENARIOS: dict[str, Handler] = {
     "sse-forever": _sse_forever,
     "hold": _hold,
     "slow": _slow,
+    "close": _close,
     "echo": _echo,
     "429": _error(
         b"429 Too Many Requests",
