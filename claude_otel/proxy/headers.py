@@ -70,11 +70,3 @@ def request_headers(
 def response_headers(headers: Iterable[tuple[bytes, bytes]]) -> RawHeaders:
     """Headers to send back to the client: the upstream's end-to-end headers, unchanged."""
     return end_to_end(headers)
-
-
-def header_value(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """First value of ``name`` (lower-case) decoded as latin-1, or None."""
-    for n, v in headers:
-        if n.lower() == name:
-            return v.decode("latin-1")
-    return None

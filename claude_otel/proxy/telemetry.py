@@ -5,7 +5,7 @@ client. Everything here degrades to a clear one-line notice instead of failing t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ OTLP_ENV = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 DEFAULT_SERVICE_NAME = "claude-otel-proxy"
 
 
-def metrics_renderer(registry: CollectorRegistry):  # type: ignore[no-untyped-def]
+def metrics_renderer(registry: CollectorRegistry) -> Callable[[], tuple[bytes, str]]:
     """A zero-argument callable returning (exposition bytes, content type) for ``registry``."""
 
     def render() -> tuple[bytes, str]:
