@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from claude_otel.proxy.client_label import CLIENT_LABELS, client_label, parse_user_agent
+from claude_otel.core.client_label import CLIENT_LABELS, client_label, parse_user_agent
 
 from .test_observability import assert_client_label, sample
 

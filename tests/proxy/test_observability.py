@@ -13,8 +13,8 @@ import anthropic
 import httpx
 import pytest
 
+from claude_otel.core.client_label import CLIENT_LABELS
 from claude_otel.proxy.app import ProxyConfig
-from claude_otel.proxy.client_label import CLIENT_LABELS
 from claude_otel.proxy.factory import create_proxy
 from claude_otel.proxy.server import ThreadedServer
 from claude_otel.proxy.telemetry import otlp_from_env
