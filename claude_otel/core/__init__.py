@@ -6,7 +6,7 @@ Pure Python: never imports opentelemetry or prometheus_client (see docs/interfac
 from __future__ import annotations
 
 from .analysis import analyze
-from .classify import CATEGORIES, Classification, classify_error
+from .classify import CATEGORIES, CATEGORY_INFO, Classification, classify_error
 from .models import model_capabilities, normalize_model
 from .rules import RULES, RuleInfo, rule_info
 from .skeleton import skeleton
@@ -14,6 +14,7 @@ from .types import Analysis, Finding, Shape
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_INFO",
     "RULES",
     "Analysis",
     "Classification",

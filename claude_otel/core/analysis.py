@@ -61,13 +61,19 @@ def analyze(
     *,
     provider: str = "anthropic",
     max_bytes: int | None = None,
-    betas: Sequence[str] = (),
+    betas: Sequence[str] | str | None = None,
 ) -> Analysis:
-    """Shape + findings of one Messages API request body. Never raises (see docs/interfaces.md §1)."""
+    """Shape + findings of one Messages API request body. Never raises (see docs/interfaces.md §1).
+
+    `betas`: the request's beta flags (the `anthropic-beta` header: a sequence, or the comma-joined header
+    value). None means unknown (no header information: rules that depend on a beta stay warnings); an
+    empty sequence means the request carries no beta.
+    """
     shape = Shape()
     try:
-        if betas:
-            shape.betas = tuple(b for b in betas if isinstance(b, str))
+        known = _betas(betas)
+        if known:
+            shape.betas = known
         if provider not in PROVIDERS:
             provider = "anthropic"
         if max_bytes is not None and isinstance(body, (bytes, bytearray, memoryview, str)):
@@ -88,14 +94,25 @@ def analyze(
         if not isinstance(parsed, dict):
             parsed = dict(parsed)
         out = Collector(provider)
-        _analyze_dict(parsed, shape, out)
+        _analyze_dict(parsed, shape, out, known)
         findings = tuple(out.items)
         return Analysis(shape=shape, findings=findings, predicted=_predict(findings), body=parsed)
     except Exception as e:  # the core never raises into the application
         return Analysis(shape=shape, predicted="unparsed", parse_error=f"internal error: {type(e).__name__}")
 
 
-def _analyze_dict(body: dict, shape: Shape, out: Collector) -> None:
+def _betas(betas: object) -> tuple[str, ...] | None:
+    """The beta flags as a tuple of stripped names, or None when unknown (None or not a sequence)."""
+    if betas is None:
+        return None
+    if isinstance(betas, str):
+        betas = betas.split(",")
+    elif not isinstance(betas, (list, tuple, set, frozenset)):
+        return None
+    return tuple(s for b in betas if isinstance(b, str) and (s := b.strip()))
+
+
+def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> None:
     get = body.get
     model = get("model")
     if isinstance(model, str):
@@ -105,7 +122,7 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector) -> None:
     if isinstance(mt, int) and not isinstance(mt, bool):
         shape.max_tokens = mt
     caps = model_capabilities(model) if isinstance(model, str) else None
-    thinking = check_top_level(body, shape, out, caps)
+    thinking = check_top_level(body, shape, out, caps, betas)
 
     tools = check_tools(get("tools"), out)
     shape.tools_declared = tools.declared

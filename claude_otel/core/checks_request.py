@@ -17,6 +17,8 @@ TOOL_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
 THINKING_CONFIG_TYPES = frozenset({"enabled", "disabled", "adaptive", "between_tools"})
 CACHE_CONTROL_MAX = 4
+INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
+INTERLEAVED_BETA_PREFIX = "interleaved-thinking"
 _TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...]]]] = {}
 _TOOLS_CACHE_KEYS = 32  # (provider, number of tools) keys; at most 128 tool sets kept
 _TOOLS_CACHE_PER_KEY = 4  # distinct tool sets per key
@@ -185,8 +187,16 @@ def check_tool_choice(tc: Any, shape: Shape, out: Collector) -> str | None:
     return t
 
 
-def check_top_level(body: dict, shape: Shape, out: Collector, caps: ModelCapabilities | None) -> str | None:
-    """model / max_tokens / thinking config; returns the thinking type (or None)."""
+def check_top_level(
+    body: dict,
+    shape: Shape,
+    out: Collector,
+    caps: ModelCapabilities | None,
+    betas: tuple[str, ...] | None = None,
+) -> str | None:
+    """model / max_tokens / thinking config; returns the thinking type (or None).
+
+    `betas`: the request's beta flags, None when unknown."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         out.add("field_required", "model", "model is missing or not a string")
@@ -218,14 +228,7 @@ def check_top_level(body: dict, shape: Shape, out: Collector, caps: ModelCapabil
             if bt < 1024:
                 out.add("thinking_budget", "thinking.enabled.budget_tokens", f"budget_tokens {bt} < 1024")
             elif isinstance(mt, int) and bt >= mt:
-                # interleaved thinking with tools lets the budget exceed max_tokens
-                sev = "warning" if body.get("tools") else None
-                out.add(
-                    "thinking_budget",
-                    "thinking.enabled.budget_tokens",
-                    f"budget_tokens {bt} >= max_tokens {mt}",
-                    sev,
-                )
+                _check_budget_over_max(bt, mt, bool(body.get("tools")), caps, betas, out)
         elif "budget_tokens" not in thinking:  # type: ignore[operator]
             out.add(
                 "field_required",
@@ -260,6 +263,35 @@ def check_top_level(body: dict, shape: Shape, out: Collector, caps: ModelCapabil
             f" (accepts {', '.join(sorted(caps.thinking_types))})",
         )
     return ttype
+
+
+def _check_budget_over_max(
+    bt: int,
+    mt: int,
+    tools: bool,
+    caps: ModelCapabilities | None,
+    betas: tuple[str, ...] | None,
+    out: Collector,
+) -> None:
+    """D8, budget_tokens >= max_tokens: allowed only with interleaved thinking and tools. Interleaving
+    needs the interleaved-thinking beta on manual-thinking models ("beta"); adaptive models interleave
+    by themselves ("auto"); some models ignore the beta ("none")."""
+    msg = f"budget_tokens {bt} >= max_tokens {mt}"
+    where = "thinking.enabled.budget_tokens"
+    if not tools:
+        out.add("thinking_budget", where, msg)
+        return
+    mode = caps.interleaved if caps is not None else None
+    if betas is None or mode is None or mode == "auto":  # cannot tell whether interleaving is on
+        out.add("thinking_budget", where, f"{msg} (allowed only with interleaved thinking)", "warning")
+        return
+    beta = any(b.startswith(INTERLEAVED_BETA_PREFIX) for b in betas)
+    if not beta:
+        out.add("thinking_budget", where, f"{msg} and no {INTERLEAVED_BETA} beta")
+    elif mode == "none":
+        out.add(
+            "thinking_budget", where, f"{msg}; {caps.family} ignores the {INTERLEAVED_BETA} beta", "warning"
+        )
 
 
 def count_system_cache(system: Any) -> int:

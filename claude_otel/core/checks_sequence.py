@@ -125,7 +125,6 @@ def check_final_and_thinking(
                 "thinking_in_final_when_disabled",
                 f"messages.{li}",
                 f"the final assistant message holds thinking blocks but thinking is {thinking or 'absent'}",
-                None if thinking == "disabled" else "warning",
             )
         return
 

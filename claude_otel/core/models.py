@@ -2,8 +2,8 @@
 
 `normalize_model` maps any model id (first-party, Bedrock, Vertex, dated or aliased) to a family id
 from the table, or "other" / "none": a fixed set, safe as a Prometheus label value.
-`model_capabilities` returns the family's row (prefill, thinking_types, max_tokens), or None when
-the model is unknown; every None/null means "unknown, do not check".
+`model_capabilities` returns the family's row (prefill, thinking_types, max_tokens, interleaved), or None
+when the model is unknown; every None/null means "unknown, do not check".
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class ModelCapabilities:
     prefill: bool | None
     thinking_types: frozenset[str] | None
     max_tokens: int | None
+    interleaved: str | None = None  # "beta" | "auto" | "none" | None (unknown): see data/models.json
 
 
 def _load() -> tuple[dict[str, ModelCapabilities], tuple[tuple[str, str], ...]]:
@@ -33,6 +34,7 @@ def _load() -> tuple[dict[str, ModelCapabilities], tuple[tuple[str, str], ...]]:
             prefill=row.get("prefill"),
             thinking_types=frozenset(types) if types is not None else None,
             max_tokens=row.get("max_tokens"),
+            interleaved=row.get("interleaved"),
         )
         prefixes.extend((p, family) for p in row["match"])
     prefixes.sort(key=lambda pf: len(pf[0]), reverse=True)  # longest prefix wins

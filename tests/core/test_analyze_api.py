@@ -186,3 +186,10 @@ def test_tools_results_are_reused_only_for_equal_tools() -> None:
     ]
     assert analyze(wire(body([user("q")], tools=strict))).findings[0].rule == "strict_schema_not_closed"
     assert analyze(wire(body([user("q")], tools=closed))).findings == ()
+
+
+def test_category_descriptions_are_exported_with_the_categories() -> None:
+    from claude_otel.core import CATEGORIES, CATEGORY_INFO
+
+    assert tuple(CATEGORY_INFO) == CATEGORIES
+    assert CATEGORY_INFO["prompt_too_long"] and "\n" not in CATEGORY_INFO["unclassified"]
