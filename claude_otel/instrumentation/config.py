@@ -10,6 +10,7 @@ from typing import Any
 __all__ = ["ENV_VARS", "Config", "ConfigError"]
 
 PROVIDERS = ("auto", "anthropic", "bedrock", "vertex")
+ANALYSIS_MODES = ("overlap", "inline")
 
 
 class ConfigError(ValueError):
@@ -31,6 +32,10 @@ class Config:
     state_ttl_seconds: float = 3600.0
     observe_responses: bool = True
     max_error_body_bytes: int = 256 * 1024
+    # "overlap": analyse the request body on a background thread while the request is on the wire,
+    # collect the result in the response hook; "inline": analyse in the request hook. guard=True
+    # always analyses before sending.
+    analysis: str = "overlap"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -52,6 +57,8 @@ class Config:
         cfg = cls(**values)
         if cfg.provider not in PROVIDERS:
             raise ConfigError(f"provider must be one of {PROVIDERS}, got {cfg.provider!r}")
+        if cfg.analysis not in ANALYSIS_MODES:
+            raise ConfigError(f"analysis must be one of {ANALYSIS_MODES}, got {cfg.analysis!r}")
         if cfg.max_body_bytes < 0 or cfg.state_max_entries < 0 or cfg.state_ttl_seconds < 0:
             raise ConfigError("max_body_bytes, state_max_entries and state_ttl_seconds must be >= 0")
         return cfg
@@ -91,6 +98,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "state_ttl_seconds": ("CLAUDE_OTEL_STATE_TTL_SECONDS", float),
     "observe_responses": ("CLAUDE_OTEL_OBSERVE_RESPONSES", _bool),
     "max_error_body_bytes": ("CLAUDE_OTEL_MAX_ERROR_BODY_BYTES", int),
+    "analysis": ("CLAUDE_OTEL_ANALYSIS", lambda v: str(v).strip().lower()),
 }
 
 ENV_VARS: dict[str, str] = {name: var for name, (var, _) in _ENV.items()}

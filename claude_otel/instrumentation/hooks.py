@@ -18,7 +18,7 @@ import orjson
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, Span
 
-from claude_otel.core import analyze, classify_error, normalize_model
+from claude_otel.core import Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
 
 from . import attributes as A
@@ -26,28 +26,44 @@ from .clients import client_label
 from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
 from .errors import GuardError
+from .gcpause import gc_paused
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
 from .observe import JSONObserver, ResponseSummary, SSEObserver
 from .state import StateStore
 from .tee import find_response, prefetch_async, prefetch_sync, replace_stream
+from .worker import AnalysisWorker, Job
 
 __all__ = ["Hooks", "Instrumentation", "make_hooks"]
+
+_WORKER = AnalysisWorker()  # one per process (started lazily, again after fork), shared by all hooks
+_WAIT_SECONDS = 60.0  # bound on waiting for a running analysis (a 32 MB body takes well under this)
 
 _GEN_AI_PROVIDER = {"anthropic": "anthropic", "bedrock": "aws.bedrock", "vertex": "gcp.vertex_ai"}
 
 
-@dataclass
+@dataclass(slots=True)
+class _Result:
+    """What the analysis of one request body produced (computed in the worker or inline)."""
+
+    predicted: str
+    model_label: str
+    findings: tuple[Finding, ...]
+    attrs: dict[str, Any] | None  # span attributes; None when the span is not recording
+
+
+@dataclass(slots=True)
 class _Attempt:
     span: Span
     match: Match
     module: Any
     client: str
-    model_label: str
-    predicted: str
     trace_id: int
     span_id: int
+    job: Job | None  # analysis=overlap: the pending analysis, resolved by the response hook
+    model_label: str = "none"
+    predicted: str = "skipped"
 
 
 _ATTEMPT: ContextVar[_Attempt | None] = ContextVar("claude_otel_attempt", default=None)
@@ -72,8 +88,12 @@ class Instrumentation:
         self.metrics: Metrics = get_metrics(config.registry, config.use_global_registry)
         self.state = StateStore(config.state_max_entries, config.state_ttl_seconds)
         self.matcher = Matcher(config.extra_base_urls, config.provider)
-        self.internal = InternalErrors(lambda reason: self.metrics.internal.labels(reason).inc())
+        self.internal = InternalErrors(self._count_internal)
         self._otel_logger: Any = None
+
+    def _count_internal(self, reason: str) -> None:
+        m = self.metrics
+        m.child(m.internal, (reason,)).inc()
 
     # --- the hooks ---------------------------------------------------------------------------------
 
@@ -127,12 +147,57 @@ class Instrumentation:
         ctx = span.get_span_context()
         recording = span.is_recording()
         cfg = self.config
-        m = self.metrics
-        exemplar = m.exemplar(ctx.trace_id, ctx.span_id)
-
         raw = _replayable_body(request.stream, module)
         client = _client_label(headers)
-        findings: tuple = ()
+        retry = _retry_count(headers) if recording else None
+        exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)
+        work = partial(self._analyse, raw, match, client, retry, recording, exemplar)
+        guard = cfg.guard and match.endpoint == "messages"
+        attempt = _Attempt(span, match, module, client, ctx.trace_id, ctx.span_id, None)
+        if cfg.analysis == "overlap" and not guard and raw is not None:
+            attempt.job = _WORKER.submit(work)
+            if attempt.job is None:
+                self.internal("analysis_queue_full")
+        if attempt.job is None:
+            result = work()
+            if result is None:  # the analysis failed (counted): leave this request alone
+                return
+            self._apply(span, attempt, result)
+            if guard and any(f.severity == "error" for f in result.findings):
+                if recording:
+                    span.set_attribute(A.GUARD_BLOCKED, True)
+                raise GuardError(result.findings)
+        _ATTEMPT.set(attempt)
+
+    def _analyse(
+        self,
+        raw: bytes | None,
+        match: Match,
+        client: str,
+        retry: int | None,
+        recording: bool,
+        exemplar: Any,
+    ) -> _Result | None:
+        """Analysis, cross-turn checks, request metrics, span attributes. Never raises (None: failed)."""
+        try:
+            with gc_paused():  # the parsed body is freed inside: see gcpause
+                return self._analyse_body(raw, match, client, retry, recording, exemplar)
+        except Exception as exc:
+            self.internal("hook_error", type(exc).__name__)
+            return None
+
+    def _analyse_body(
+        self,
+        raw: bytes | None,
+        match: Match,
+        client: str,
+        retry: int | None,
+        recording: bool,
+        exemplar: Any,
+    ) -> _Result:
+        cfg = self.config
+        m = self.metrics
+        findings: tuple[Finding, ...] = ()
         shape_dict: dict[str, Any] = {}
         if raw is None:
             self.internal("stream_not_replayable")
@@ -143,8 +208,6 @@ class Instrumentation:
             analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes)
             predicted = analysis.predicted
             shape = analysis.shape
-            shape_dict = shape.as_dict()
-            shape_dict["body_bytes"] = len(raw)
             findings = tuple(analysis.findings)
             if predicted == "unparsed":
                 self.internal("body_unparseable", analysis.parse_error or "")
@@ -161,6 +224,7 @@ class Instrumentation:
                 if extra:
                     seen = {(f.rule, f.path) for f in findings}
                     findings += tuple(f for f in extra if (f.rule, f.path) not in seen)
+            del body, analysis
             if findings and predicted not in ("skipped", "unparsed"):
                 if any(f.severity == "error" for f in findings):
                     predicted = "error"
@@ -170,48 +234,66 @@ class Instrumentation:
                 m.req_tool_use.observe(shape.tool_use_count, exemplar)
                 m.req_tool_result.observe(shape.tool_result_count, exemplar)
                 m.req_messages.observe(shape.message_count, exemplar)
+                if recording:
+                    shape_dict = shape.as_dict()
+                    shape_dict["body_bytes"] = len(raw)
+            elif recording:  # only the size is known
+                shape_dict = {"body_bytes": len(raw)}
             m.req_bytes.observe(len(raw), exemplar)
         model_label = normalize_model(model if isinstance(model, str) else None)
-        for rule, severity in {(f.rule, f.severity) for f in findings}:
-            m.findings.labels(rule, severity).inc(exemplar=exemplar)
+        for rule_severity in {(f.rule, f.severity) for f in findings}:
+            m.child(m.findings, rule_severity).inc(exemplar=exemplar)
+        if not recording:
+            return _Result(predicted, model_label, findings, None)
+        attrs: dict[str, Any] = {
+            A.GEN_AI_PROVIDER: _GEN_AI_PROVIDER.get(match.provider, match.provider),
+            A.GEN_AI_OPERATION: "chat" if match.endpoint == "messages" else "count_tokens",
+            A.ENDPOINT: match.endpoint,
+            A.CLIENT: client,
+            A.MODEL_LABEL: model_label,
+            A.PREDICTED: predicted,
+            A.FINDING_COUNT: len(findings),
+        }
+        if isinstance(model, str):
+            attrs[A.GEN_AI_MODEL] = model
+        if "stream" in shape_dict:
+            attrs[A.GEN_AI_STREAM] = bool(shape_dict["stream"])
+        if isinstance(shape_dict.get("max_tokens"), int):
+            attrs[A.GEN_AI_MAX_TOKENS] = shape_dict["max_tokens"]
+        attrs.update(A.shape_attributes(shape_dict))
+        if findings:
+            attrs[A.RULES] = sorted({f.rule for f in findings})
+        if retry is not None:
+            attrs[A.RETRY_ATTEMPT] = retry
+        return _Result(predicted, model_label, findings, attrs)
 
-        if recording:
-            attrs: dict[str, Any] = {
-                A.GEN_AI_PROVIDER: _GEN_AI_PROVIDER.get(match.provider, match.provider),
-                A.GEN_AI_OPERATION: "chat" if match.endpoint == "messages" else "count_tokens",
-                A.ENDPOINT: match.endpoint,
-                A.CLIENT: client,
-                A.MODEL_LABEL: model_label,
-                A.PREDICTED: predicted,
-                A.FINDING_COUNT: len(findings),
-            }
-            if isinstance(model, str):
-                attrs[A.GEN_AI_MODEL] = model
-            if predicted in ("skipped", "unparsed"):  # only the size is known
-                shape_dict = {"body_bytes": len(raw)} if raw is not None else {}
-            if "stream" in shape_dict:
-                attrs[A.GEN_AI_STREAM] = bool(shape_dict["stream"])
-            if isinstance(shape_dict.get("max_tokens"), int):
-                attrs[A.GEN_AI_MAX_TOKENS] = shape_dict["max_tokens"]
-            attrs.update(A.shape_attributes(shape_dict))
-            if findings:
-                attrs[A.RULES] = sorted({f.rule for f in findings})
-            retry = _retry_count(headers)
-            if retry is not None:
-                attrs[A.RETRY_ATTEMPT] = retry
-            span.set_attributes(attrs)
-            for f in findings:
+    def _apply(self, span: Span, attempt: _Attempt, result: _Result) -> None:
+        """Put an analysis result on the attempt and (if recording) on its span."""
+        attempt.predicted = result.predicted
+        attempt.model_label = result.model_label
+        if result.attrs is not None:
+            span.set_attributes(result.attrs)
+            for f in result.findings:
                 span.add_event(
                     A.FINDING_EVENT,
                     {A.RULE: f.rule, A.SEVERITY: f.severity, A.PATH: f.path, A.MESSAGE: f.message},
                 )
 
-        if cfg.guard and match.endpoint == "messages" and any(f.severity == "error" for f in findings):
-            if recording:
-                span.set_attribute(A.GUARD_BLOCKED, True)
-            raise GuardError(findings)
-
-        _ATTEMPT.set(_Attempt(span, match, module, client, model_label, predicted, ctx.trace_id, ctx.span_id))
+    def _resolve(self, span: Span, attempt: _Attempt) -> bool:
+        """analysis=overlap: collect the background analysis (run it here if still queued)."""
+        job = attempt.job
+        if job is None:
+            return True
+        attempt.job = None
+        try:
+            result = job.result(_WAIT_SECONDS)
+        except Exception as exc:
+            self.internal("hook_error", type(exc).__name__)
+            return False
+        if result is None:  # the analysis failed (counted)
+            return False
+        self._apply(span, attempt, result)
+        return True
 
     # --- response side -----------------------------------------------------------------------------
 
@@ -220,13 +302,14 @@ class Instrumentation:
         if attempt is None or attempt.span is not span:
             return
         _ATTEMPT.set(None)
+        if not self._resolve(span, attempt):
+            return
         m = self.metrics
         status = int(response.status_code)
         outcome = outcome_for_status(status)
         exemplar = m.exemplar(attempt.trace_id, attempt.span_id)
-        m.requests.labels(
-            attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome
-        ).inc(exemplar=exemplar)
+        labels = (attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome)
+        m.child(m.requests, labels).inc(exemplar=exemplar)
         headers = response.headers
         recording = span.is_recording()
         if recording:
@@ -292,7 +375,8 @@ class Instrumentation:
 
     def _count_error(self, attempt: _Attempt, cls: Any, status: int, exemplar: Any, span: Span) -> None:
         status_class = "4xx" if status < 500 else "5xx"
-        self.metrics.errors.labels(cls.category, attempt.predicted, status_class).inc(exemplar=exemplar)
+        m = self.metrics
+        m.child(m.errors, (cls.category, attempt.predicted, status_class)).inc(exemplar=exemplar)
         if span.is_recording():
             attrs = {A.ERROR_TYPE: cls.error_type or str(status), A.ERROR_CATEGORY: cls.category}
             span.set_attributes(attrs)
@@ -316,7 +400,7 @@ class Instrumentation:
                 stream_outcome = "error_event"
                 cls = classify_error(summary.error_event, 200)
                 category = cls.category
-                m.errors.labels(cls.category, attempt.predicted, "stream").inc(exemplar=exemplar)
+                m.child(m.errors, (cls.category, attempt.predicted, "stream")).inc(exemplar=exemplar)
                 log_attrs[A.ERROR_CATEGORY] = cls.category
                 if cls.error_type:
                     log_attrs[A.ERROR_TYPE] = cls.error_type
@@ -324,7 +408,7 @@ class Instrumentation:
                 stream_outcome = "completed"
             else:
                 stream_outcome = "incomplete"
-            m.streams.labels(stream_outcome).inc(exemplar=exemplar)
+            m.child(m.streams, (stream_outcome,)).inc(exemplar=exemplar)
             log_attrs[A.STREAM_OUTCOME] = stream_outcome
         elif summary.too_large:
             self.internal("response_body_too_large")
@@ -332,7 +416,7 @@ class Instrumentation:
             self.internal("response_undecodable")
         record = summary.record
         if summary.stop_reason is not None or (summary.kind == "json" and summary.completed):
-            m.stop_reasons.labels(stop_reason_label(summary.stop_reason)).inc(exemplar=exemplar)
+            m.child(m.stop_reasons, (stop_reason_label(summary.stop_reason),)).inc(exemplar=exemplar)
             m.resp_tool_use.observe(summary.tool_use_count, exemplar)
         if record is not None and (record.message_id or record.tool_use_ids):
             try:

@@ -24,6 +24,7 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "response_undecodable",  # a compressed body that failed to decode (the app still got its bytes)
     "state_error",  # the cross-turn state store failed
     "export_error",  # a metric or log record could not be emitted
+    "analysis_queue_full",  # analysis=overlap: the worker's queue was full, analysed inline (nothing lost)
 )
 
 

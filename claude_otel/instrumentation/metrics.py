@@ -130,8 +130,21 @@ class Metrics:
             ("reason",),
             registry=r,
         )
+        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
         for reason in INTERNAL_REASONS:  # make every reason visible at 0
             self.internal.labels(reason)
+
+    def child(self, metric: Any, labels: tuple[str, ...]) -> Any:
+        """``metric.labels(*labels)``, cached (``labels()`` validates and locks on every call).
+
+        Bounded: label values come from fixed sets. Children stay valid across fork (multiprocess
+        values notice the new pid themselves).
+        """
+        key = (metric._name, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def exemplar(self, trace_id: int | None, span_id: int | None) -> dict[str, str] | None:
         if not self.exemplars or not trace_id:

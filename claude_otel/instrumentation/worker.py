@@ -1,0 +1,99 @@
+"""One background thread that runs request-body analyses while the application waits on the network.
+
+``submit(fn)`` returns a :class:`Job` at once; ``job.result()`` gives ``fn()``'s value. Whoever gets
+to a job first runs it: the worker, or the caller of ``result()`` if the job is still queued (so a
+response never waits behind other requests' analyses). The queue is bounded: when it is full,
+``submit`` returns None and the caller analyses inline. The thread is a daemon, started lazily and
+again in a forked child (pre-forking servers), and never raises: ``fn`` must not raise either (the
+hooks wrap their own work), but an exception escaping it is kept as the job's result error.
+Jobs run in submission order, so request N+1's cross-turn check sees what response N recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["AnalysisWorker", "Job"]
+
+_MISSING = object()
+
+
+class Job:
+    __slots__ = ("_claim", "_done", "_error", "_fn", "_value")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn: Callable[[], Any] | None = fn
+        self._claim = threading.Lock()  # acquired once, never released: who holds it runs the job
+        self._done = threading.Event()
+        self._value: Any = _MISSING
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        """Run the job unless someone else already does (or did)."""
+        if not self._claim.acquire(blocking=False):
+            return
+        fn, self._fn = self._fn, None
+        try:
+            self._value = fn() if fn is not None else None
+        except BaseException as exc:  # kept for result(); the worker thread must survive
+            self._error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def result(self, timeout: float | None = None) -> Any:
+        """``fn()``'s value: runs the job here if it has not started, else waits for it.
+
+        Raises TimeoutError after ``timeout`` seconds, or the job's own exception.
+        """
+        self.run()
+        if not self._done.wait(timeout):
+            raise TimeoutError("analysis did not finish in time")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class AnalysisWorker:
+    def __init__(self, max_queue: int = 256) -> None:
+        self.max_queue = max_queue
+        self._pid = -1
+        self._queue: queue.Queue[Job] | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], Any]) -> Job | None:
+        """Queue ``fn``; None if the queue is full (run it yourself)."""
+        q = self._queue
+        if q is None or self._pid != os.getpid():
+            q = self._start()
+        job = Job(fn)
+        try:
+            q.put_nowait(job)
+        except queue.Full:
+            return None
+        return job
+
+    def _start(self) -> queue.Queue[Job]:
+        pid = os.getpid()
+        if self._pid != pid:  # a forked child inherits neither the thread nor a usable lock
+            self._start_lock = threading.Lock()
+        with self._start_lock:
+            if self._queue is None or self._pid != pid:
+                q: queue.Queue[Job] = queue.Queue(self.max_queue)
+                thread = threading.Thread(target=_loop, args=(q,), name="claude-otel-analysis", daemon=True)
+                thread.start()
+                self._queue, self._pid = q, pid
+            return self._queue
+
+
+def _loop(q: queue.Queue[Job]) -> None:
+    get = q.get
+    while True:
+        get().run()  # Job.run catches everything
