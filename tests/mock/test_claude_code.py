@@ -6,39 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from claude_otel.mock import MockConfig, MockServer
-
-NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "network", "proxy")
-
-
-@pytest.fixture(scope="module")
-def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed, so Claude Code cannot be installed")
-    prefix = tmp_path_factory.mktemp("claude-code")
-    try:
-        result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "@anthropic-ai/claude-code"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("npm install @anthropic-ai/claude-code timed out: the npm registry is unreachable")
-    if result.returncode != 0:
-        if any(marker in result.stderr for marker in NETWORK_ERRORS):
-            pytest.skip(f"npm registry unreachable: {result.stderr.strip().splitlines()[-1]}")
-        pytest.fail(f"npm install failed:\n{result.stderr}")
-    binary = prefix / "node_modules" / ".bin" / "claude"
-    assert binary.exists(), "the package installs a `claude` executable"
-    return binary
 
 
 @pytest.mark.slow

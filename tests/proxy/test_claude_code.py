@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,34 +15,8 @@ from claude_otel.mock import MockConfig, MockServer
 
 from .test_observability import METRICS, assert_client_label, sample
 
-NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "network", "proxy")
 API_KEY = "sk-ant-claude-code-test-key"
 PERMISSIONS = ("--permission-mode", "acceptEdits")
-
-
-@pytest.fixture(scope="module")
-def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Claude Code installed into a temporary prefix (same recipe as tests/mock/test_claude_code.py)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed, so Claude Code cannot be installed")
-    prefix = tmp_path_factory.mktemp("claude-code")
-    try:
-        result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "@anthropic-ai/claude-code"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("npm install @anthropic-ai/claude-code timed out: the npm registry is unreachable")
-    if result.returncode != 0:
-        if any(marker in result.stderr for marker in NETWORK_ERRORS):
-            pytest.skip(f"npm registry unreachable: {result.stderr.strip().splitlines()[-1]}")
-        pytest.fail(f"npm install failed:\n{result.stderr}")
-    binary = prefix / "node_modules" / ".bin" / "claude"
-    assert binary.exists(), "the package installs a `claude` executable"
-    return binary
 
 
 @pytest.mark.slow
