@@ -15,8 +15,6 @@ _MESSAGE_PATH = re.compile(r"^messages\.(\d+)")
 
 
 def findings_lines(findings: Sequence[Finding]) -> list[str]:
-    if not findings:
-        return ["  no findings"]
     lines: list[str] = []
     for f in findings:
         message, _, fix = f.message.partition("; fix: ")
