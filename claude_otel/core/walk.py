@@ -19,6 +19,10 @@ TOOL_ID_RE = re.compile(r"[a-zA-Z0-9_-]+")
 SERVER_ID_RE = re.compile(r"srvtoolu_[a-zA-Z0-9_]+")
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # 5,242,880
+# tool ids already seen to match TOOL_ID_RE: agents resend the whole history on every request, so a set
+# lookup replaces most regex matches (bounded; ids are not content)
+_GOOD_IDS: set[str] = set()
+_GOOD_IDS_MAX = 1 << 16
 
 SERVER_TOOL_NAMES = frozenset(
     {
@@ -76,7 +80,8 @@ TOOL_CHANGE_TYPES = frozenset({"compaction", "tool_addition", "tool_removal", "m
 class Turn:
     """One merged turn: consecutive messages of one role (system messages are separate turns).
 
-    A plain class with class-level defaults: creating one sets only what the walk meets (speed).
+    A plain class with class-level defaults and no __init__: the walk creates one with `Turn()` and sets
+    `role` and `msgs`, then only what it meets (a Python __init__ call costs 3x the object).
     """
 
     role: str
@@ -92,10 +97,6 @@ class Turn:
     first_block_type: Any = None  # type of the first block of the first non-empty message
     last_block: Any = None  # the last block of the turn (a dict, or a str for string content)
     non_result_blocks = 0
-
-    def __init__(self, role: str, idx: int) -> None:
-        self.role = role
-        self.msgs = [idx]
 
 
 class WalkResult:
@@ -176,9 +177,15 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     turn: Turn | None = None
     cc = 0
     id_match = TOOL_ID_RE.fullmatch
+    good_ids = _GOOD_IDS
+    if len(good_ids) > _GOOD_IDS_MAX:
+        good_ids.clear()
+    good_add = good_ids.add
+    hist_append = res.history_tool_names.append
+    has_tool_blocks = False
     srv_match = SERVER_ID_RE.fullmatch
     known = KNOWN_BLOCK_TYPES
-    n_text = n_tool_use = n_tool_result = n_thinking = 0
+    n_text = n_tool_use = n_tool_result = n_thinking = n_redacted = 0
     n_user = n_asst = n_sys = n_other = 0
     prev_role = None
     i = -1
@@ -209,7 +216,9 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             turn.msgs.append(i)
             new_turn = False
         else:
-            turn = Turn(role, i)
+            turn = Turn()
+            turn.role = role
+            turn.msgs = [i]
             turns.append(turn)
             prev_role = role
             new_turn = True
@@ -302,7 +311,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     turn.other_before_result = (i, j)
                     track_a2 = False
             elif t == "tool_result":
-                res.has_tool_blocks = True
+                has_tool_blocks = True
                 n_tool_result += 1
                 tuid = b.get("tool_use_id")
                 if tuid.__class__ is not str:
@@ -313,7 +322,11 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         f"messages.{i}",
                         f"tool_result {safe_name(tuid)} sits in a {role} message, not a user message",
                     )
-                if tuid is None or not id_match(tuid):
+                if tuid in good_ids:
+                    pass
+                elif tuid is not None and id_match(tuid):
+                    good_add(tuid)
+                else:
                     path = f"messages.{i}.content.{j}"
                     if "tool_use_id" not in b:
                         out.add(
@@ -330,7 +343,11 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         )
                 rc = b.get("content")
                 if rc.__class__ is list:
-                    if rc:
+                    if len(rc) == 1 and (nb := rc[0]).__class__ is dict and nb.get("type") == "text":
+                        n_text += 1  # the common case: one text block
+                        if "cache_control" in nb and nb["cache_control"]:  # noqa: RUF019
+                            cc += 1
+                    elif rc:
                         cc += _nested(rc, i, j, shape, res, out)
                     elif b.get("is_error") is True:
                         out.add(
@@ -353,7 +370,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     else:
                         turn.results.append((tuid, i, j))
             elif t == "tool_use":
-                res.has_tool_blocks = True
+                has_tool_blocks = True
                 n_tool_use += 1
                 tid = b.get("id")
                 if tid.__class__ is not str:
@@ -376,7 +393,16 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                             f"messages.{i}.content.{j}.tool_use.{missing[0]}",
                             f"tool_use lacks {', '.join(missing)}",
                         )
-                if "id" in b:
+                if tid in good_ids:
+                    if tid in seen_tool_ids:
+                        out.add(
+                            "tool_use_id_duplicate",
+                            f"messages.{i}.content.{j}",
+                            f"tool_use id {tid} appears more than once",
+                        )
+                    else:
+                        seen_tool_ids.add(tid)
+                elif "id" in b:
                     if tid is None or not id_match(tid):
                         out.add(
                             "tool_use_id_pattern",
@@ -390,6 +416,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                             f"tool_use id {tid} appears more than once",
                         )
                     else:
+                        good_add(tid)
                         seen_tool_ids.add(tid)
                 if inp.__class__ is not dict and "input" in b and not isinstance(inp, dict):
                     out.add(
@@ -413,17 +440,16 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     ce = toolset = False
                 if is_asst:
                     if not toolset:
-                        res.history_tool_names.append((name, i, j))
+                        hist_append((name, i, j))
                     if turn.tool_uses is None:
                         turn.tool_uses = [(tid, i, j, name, ce)]
                     else:
                         turn.tool_uses.append((tid, i, j, name, ce))
                     track_a3 = turn.text_after_tool_use is None
             elif t == "thinking" or t == "redacted_thinking":
-                n_thinking += 1
-                counts[t] = counts.get(t, 0) + 1
                 msg_has_thinking = True
                 if t == "thinking":
+                    n_thinking += 1
                     if b.get("thinking").__class__ is not str:
                         out.add(
                             "thinking_field_missing",
@@ -436,12 +462,14 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                             f"messages.{i}.content.{j}.thinking.signature",
                             "thinking block lacks signature",
                         )
-                elif b.get("data").__class__ is not str:
-                    out.add(
-                        "thinking_field_missing",
-                        f"messages.{i}.content.{j}.redacted_thinking.data",
-                        "redacted_thinking lacks data",
-                    )
+                else:
+                    n_redacted += 1
+                    if b.get("data").__class__ is not str:
+                        out.add(
+                            "thinking_field_missing",
+                            f"messages.{i}.content.{j}.redacted_thinking.data",
+                            "redacted_thinking lacks data",
+                        )
                 if is_user:
                     out.add(
                         "thinking_block_in_user",
@@ -541,11 +569,19 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     for key, n in (("user", n_user), ("assistant", n_asst), ("system", n_sys), ("other", n_other)):
         if n:
             by_role[key] = by_role.get(key, 0) + n
-    for key, n in (("text", n_text), ("tool_use", n_tool_use), ("tool_result", n_tool_result)):
+    for key, n in (
+        ("text", n_text),
+        ("tool_use", n_tool_use),
+        ("tool_result", n_tool_result),
+        ("thinking", n_thinking),
+        ("redacted_thinking", n_redacted),
+    ):
         if n:
             counts[key] = counts.get(key, 0) + n
+    if has_tool_blocks:
+        res.has_tool_blocks = True
     shape.cache_control_count += cc
     shape.tool_use_count += n_tool_use
     shape.tool_result_count += n_tool_result
-    shape.thinking_block_count += n_thinking
+    shape.thinking_block_count += n_thinking + n_redacted
     return res
