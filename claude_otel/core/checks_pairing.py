@@ -8,11 +8,14 @@ With a thread continuation the history is on the server: what cannot be seen is 
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from .findings import Collector, fmt_ids
 from .types import Shape
 from .walk import Turn
+
+_first = itemgetter(0)
 
 
 def check_pairing(turns: list[Turn], shape: Shape, out: Collector, thread: bool) -> None:
@@ -24,10 +27,35 @@ def check_pairing(turns: list[Turn], shape: Shape, out: Collector, thread: bool)
         turn = real[k]
         if turn.role == "assistant":
             nxt = real[k + 1] if k + 1 < n else None
-            _check_assistant(turn, nxt, nxt is last_real, shape, out)
+            uses = turn.tool_uses
+            if (  # fast path: a plain tool call set answered by the next turn (checked in full below)
+                uses
+                and nxt is not None
+                and nxt is not last_real
+                and turn.text_after_tool_use is None
+                and turn.server_unresolved is None
+                and nxt.results
+                and set(map(_first, nxt.results)).issuperset(map(_first, uses))
+            ):
+                pass
+            else:
+                _check_assistant(turn, nxt, nxt is last_real, shape, out)
             prev_asst = turn
         else:
-            if turn.results or turn.result_msgs:
+            results = turn.results
+            if results:
+                if (  # fast path: results answer the previous calls, come first, once each, one message
+                    turn.result_msgs == 1
+                    and turn.other_before_result is None
+                    and prev_asst is not None
+                    and prev_asst.tool_uses
+                    and len(ids := set(map(_first, results))) == len(results)
+                    and ids.issubset(map(_first, prev_asst.tool_uses))
+                ):
+                    pass
+                else:
+                    _check_user(turn, prev_asst, shape, out, thread)
+            elif turn.result_msgs:
                 _check_user(turn, prev_asst, shape, out, thread)
             prev_asst = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from .findings import Collector, safe_name
@@ -9,6 +10,8 @@ from .models import ModelCapabilities
 from .walk import Turn
 
 _THINKING = ("thinking", "redacted_thinking")
+_role = attrgetter("role")
+_has_thinking = attrgetter("has_thinking")
 
 
 def _last_text(block: Any) -> str | None:
@@ -33,6 +36,8 @@ def check_roles(turns: list[Turn], messages: list, out: Collector, provider: str
             )
         elif first.role == "assistant":
             out.add("first_message_not_user", "messages.0", "the first message is an assistant message")
+    if provider != "bedrock" and "system" not in map(_role, turns):
+        return  # nothing below can fire
     for k, t in enumerate(turns):
         if provider == "bedrock" and len(t.msgs) > 1:
             out.add(
@@ -83,7 +88,7 @@ def check_final_and_thinking(
             break
     if last is None:
         return
-    for t in turns:
+    for t in turns if any(map(_has_thinking, turns)) else ():
         if t.role != "assistant" or t.has_fallback or not t.has_thinking:
             continue
         # D2: a (merged) assistant turn holding thinking blocks starts with one
