@@ -1,14 +1,18 @@
 """Per-request overhead of claude-otel vs bare httpx2 vs the standard OpenTelemetry httpx instrumentation.
 
     python benchmarks/bench_overhead.py [--requests N] [--rounds R] [--sizes 10000,200000,2000000]
+                                        [--latency-ms MS]
 
 The same request loop (valid Messages API bodies of ~10 KB, ~200 KB and ~2 MB, answered with JSON and
-with an SSE stream) runs against a local server in a separate process, in three modes interleaved
+with an SSE stream) runs against a local server in a separate process, in four modes interleaved
 round by round: ``bare`` (no instrumentation), ``otel`` (HTTPX2ClientInstrumentor, spans recorded, no
-exporter) and ``claude-otel`` (the same plus claude-otel's hooks, metrics and response tee). Prints the
-median per-request time of each mode and the ratios, all measured in this one run, plus the time of
-the analysis core alone (``claude_otel.core.analyze`` on the same body), which is part of claude-otel's
-cost, so the overhead can be split into "core analysis" and "instrumentation around it".
+exporter), and claude-otel (the same plus claude-otel's hooks, metrics and response tee) with
+``analysis="inline"`` (``c-o inl``) and with ``analysis="overlap"``, the default (``c-o ovl``).
+Prints the median per-request time of each mode and the ratios, all measured in this one run, plus
+the time of the analysis core alone (``claude_otel.core.analyze`` on the same body, garbage collector
+as the process has it), so the overhead can be split into "core analysis" and "instrumentation
+around it". ``--latency-ms`` makes the server wait before answering, like a real API (the default 0
+is the worst case for claude-otel: nothing to overlap the analysis with).
 """
 
 from __future__ import annotations
@@ -89,7 +93,7 @@ def sse_body() -> bytes:
     return b"".join(f"event: {e}\ndata: {json.dumps(d)}\n\n".encode() for e, d in events)
 
 
-def serve(port: int) -> None:
+def serve(port: int, latency_s: float = 0.0) -> None:
     json_body = json.dumps(MESSAGE).encode()
     stream_body = sse_body()
 
@@ -104,6 +108,8 @@ def serve(port: int) -> None:
             self.rfile.read(int(self.headers.get("content-length") or 0))
             streaming = self.headers.get("x-bench-stream") == "1"
             body = stream_body if streaming else json_body
+            if latency_s:
+                time.sleep(latency_s)
             self.send_response(200)
             self.send_header("content-type", "text/event-stream" if streaming else "application/json")
             self.send_header("request-id", "req_bench")
@@ -178,10 +184,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="requests per mode per round (default 30)")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     parser.add_argument("--sizes", default="10000,200000,2000000")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="server wait before answering")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        serve(args.serve)
+        serve(args.serve, args.latency_ms / 1000)
         return
 
     import httpx2
@@ -191,7 +198,11 @@ def main() -> None:
 
     import claude_otel
 
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "0"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "0", "--latency-ms", str(args.latency_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = int(proc.stdout.readline())  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
@@ -206,17 +217,23 @@ def main() -> None:
                 inst.uninstrument()
             if mode == "otel":
                 inst.instrument(tracer_provider=tp)
-            elif mode == "claude-otel":
+            elif mode.startswith("c-o"):
                 claude_otel.instrument(
-                    tracer_provider=tp, extra_base_urls=[base], registry=prometheus_client.CollectorRegistry()
+                    tracer_provider=tp,
+                    extra_base_urls=[base],
+                    registry=prometheus_client.CollectorRegistry(),
+                    analysis="inline" if mode == "c-o inl" else "overlap",
                 )
 
-        modes = ("bare", "otel", "claude-otel")
+        modes = ("bare", "otel", "c-o inl", "c-o ovl")
         sizes = [int(s) for s in args.sizes.split(",")]
-        print(f"{args.rounds} rounds x {args.requests} requests per mode; median per-request time (ms)")
         print(
-            f"{'body':>9} {'resp':>5} {'bare':>8} {'otel':>8} {'claude-otel':>11} {'otel/bare':>9} "
-            f"{'c-o/bare':>8} {'c-o/otel':>8} {'added vs otel':>13} {'of which analyze()':>18}"
+            f"{args.rounds} rounds x {args.requests} requests per mode, server latency "
+            f"{args.latency_ms:g} ms; median per-request time (ms)"
+        )
+        print(
+            f"{'body':>9} {'resp':>5} {'bare':>8} {'otel':>8} {'c-o inl':>8} {'c-o ovl':>8} {'otel/bare':>9} "
+            f"{'inl/otel':>8} {'ovl/otel':>8} {'ovl added':>9} {'analyze()':>9}"
         )
         for size in sizes:
             for stream in (False, True):
@@ -234,11 +251,12 @@ def main() -> None:
                         times.setdefault("analyze", []).append(time_analyze(body, args.requests))
                 set_mode("bare")
                 med = {m: statistics.median(v) * 1000 for m, v in times.items()}
+                inl, ovl, otel = med["c-o inl"], med["c-o ovl"], med["otel"]
                 print(
                     f"{len(body) / 1000:>7.0f}KB {'sse' if stream else 'json':>5} {med['bare']:>8.3f} "
-                    f"{med['otel']:>8.3f} {med['claude-otel']:>11.3f} {med['otel'] / med['bare']:>9.3f} "
-                    f"{med['claude-otel'] / med['bare']:>8.3f} {med['claude-otel'] / med['otel']:>8.3f} "
-                    f"{(med['claude-otel'] / med['otel'] - 1) * 100:>12.1f}% {med['analyze']:>15.3f} ms",
+                    f"{otel:>8.3f} {inl:>8.3f} {ovl:>8.3f} {otel / med['bare']:>9.3f} "
+                    f"{inl / otel:>8.3f} {ovl / otel:>8.3f} {(ovl / otel - 1) * 100:>8.1f}% "
+                    f"{med['analyze']:>9.3f}",
                     flush=True,
                 )
     finally:

@@ -99,7 +99,7 @@ class Instrumentation:
 
     def hooks(self) -> Hooks:
         async def async_request_hook(span: Span, request: Any) -> None:
-            self.request_hook(span, request)
+            self._request(span, request, True)
 
         async def async_response_hook(span: Span, request: Any, response: Any) -> None:
             try:
@@ -110,8 +110,11 @@ class Instrumentation:
         return Hooks(self.request_hook, self.response_hook, async_request_hook, async_response_hook, self)
 
     def request_hook(self, span: Span, request: Any) -> None:
+        self._request(span, request, False)
+
+    def _request(self, span: Span, request: Any, is_async: bool) -> None:
         try:
-            self._on_request(span, request)
+            self._on_request(span, request, is_async)
         except GuardError:
             raise
         except Exception as exc:
@@ -133,8 +136,12 @@ class Instrumentation:
 
     # --- request side ------------------------------------------------------------------------------
 
-    def _on_request(self, span: Span, request: Any) -> None:
-        _ATTEMPT.set(None)
+    def _on_request(self, span: Span, request: Any, is_async: bool) -> None:
+        previous = _ATTEMPT.get()
+        if previous is not None:
+            _ATTEMPT.set(None)
+            if previous.job is not None and not previous.job.started:
+                self._start(previous.job)  # its transport never said it sent (nor failed): analyse now
         url = request.url
         try:
             match = self.matcher.match(request.method, url.host, url.port, url.path)
@@ -155,10 +162,12 @@ class Instrumentation:
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, ctx.trace_id, ctx.span_id, None)
         if cfg.analysis == "overlap" and not guard and raw is not None:
-            attempt.job = _WORKER.submit(work)
-            if attempt.job is None:
-                self.internal("analysis_queue_full")
-        if attempt.job is None:
+            # start when the body is on the wire (the app then waits for the answer with the GIL
+            # released); starting earlier would hold up the sending itself
+            attempt.job = job = Job(work)
+            if not _start_after_send(request.extensions, job, self._start, is_async):
+                self._start(job)
+        else:
             result = work()
             if result is None:  # the analysis failed (counted): leave this request alone
                 return
@@ -278,6 +287,12 @@ class Instrumentation:
                     A.FINDING_EVENT,
                     {A.RULE: f.rule, A.SEVERITY: f.severity, A.PATH: f.path, A.MESSAGE: f.message},
                 )
+
+    def _start(self, job: Job) -> None:
+        """Hand a job to the worker; if its queue is full, run it here and now (nothing is lost)."""
+        if not _WORKER.enqueue(job):
+            self.internal("analysis_queue_full")
+            job.run()
 
     def _resolve(self, span: Span, attempt: _Attempt) -> bool:
         """analysis=overlap: collect the background analysis (run it here if still queued)."""
@@ -461,6 +476,39 @@ def make_hooks(**config: Any) -> Hooks:
 
 
 # --- small helpers -----------------------------------------------------------------------------------
+
+
+_SEND_DONE = ("send_request_body.complete", ".failed")
+
+
+def _start_after_send(extensions: Any, job: Job, start: Callable[[Job], None], is_async: bool) -> bool:
+    """Chain an httpcore ``trace`` extension that starts ``job`` once the request body is sent
+    (or the transport fails). False if the request has no extensions dict (start it yourself)."""
+    if not isinstance(extensions, dict):
+        return False
+    chained = extensions.get("trace")
+
+    def fire(name: str) -> None:
+        if not job.started and name.endswith(_SEND_DONE):
+            start(job)
+
+    if is_async:
+
+        async def atrace(name: str, info: Any) -> None:
+            fire(name)
+            if chained is not None:
+                await chained(name, info)
+
+        extensions["trace"] = atrace
+    else:
+
+        def trace(name: str, info: Any) -> None:
+            fire(name)
+            if chained is not None:
+                chained(name, info)
+
+        extensions["trace"] = trace
+    return True
 
 
 def _replayable_body(stream: Any, module: Any) -> bytes | None:

@@ -1,6 +1,7 @@
 """One background thread that runs request-body analyses while the application waits on the network.
 
-``submit(fn)`` returns a :class:`Job` at once; ``job.result()`` gives ``fn()``'s value. Whoever gets
+``submit(fn)`` returns a :class:`Job` at once (or ``enqueue(Job(fn))`` later, when the moment to start
+has come); ``job.result()`` gives ``fn()``'s value. Whoever gets
 to a job first runs it: the worker, or the caller of ``result()`` if the job is still queued (so a
 response never waits behind other requests' analyses). The queue is bounded: when it is full,
 ``submit`` returns None and the caller analyses inline. The thread is a daemon, started lazily and
@@ -48,6 +49,10 @@ class Job:
     def done(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def started(self) -> bool:
+        return self._claim.locked()
+
     def result(self, timeout: float | None = None) -> Any:
         """``fn()``'s value: runs the job here if it has not started, else waits for it.
 
@@ -70,15 +75,21 @@ class AnalysisWorker:
 
     def submit(self, fn: Callable[[], Any]) -> Job | None:
         """Queue ``fn``; None if the queue is full (run it yourself)."""
+        job = Job(fn)
+        return job if self.enqueue(job) else None
+
+    def enqueue(self, job: Job) -> bool:
+        """Queue a job made earlier; False if the queue is full (it then runs when its result is asked)."""
+        if job.started:
+            return True
         q = self._queue
         if q is None or self._pid != os.getpid():
             q = self._start()
-        job = Job(fn)
         try:
             q.put_nowait(job)
         except queue.Full:
-            return None
-        return job
+            return False
+        return True
 
     def _start(self) -> queue.Queue[Job]:
         pid = os.getpid()
