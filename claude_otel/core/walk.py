@@ -226,7 +226,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
         content = m.get("content")
         if content.__class__ is str:
             turn.non_result_blocks += 1
-            counts["text"] = counts.get("text", 0) + 1
+            n_text += 1
             if not content:
                 if not (is_asst and i == last_idx):
                     out.add(
