@@ -8,7 +8,7 @@ With a thread continuation the history is on the server: what cannot be seen is 
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from .findings import Collector, fmt_ids
@@ -16,44 +16,51 @@ from .types import Shape
 from .walk import Turn
 
 _first = itemgetter(0)
+_role = attrgetter("role")
 
 
 def check_pairing(turns: list[Turn], shape: Shape, out: Collector, thread: bool) -> None:
-    real = [t for t in turns if t.role != "system"]  # system messages are transparent for pairing
+    # system messages are transparent for pairing
+    real = [t for t in turns if t.role != "system"] if "system" in map(_role, turns) else turns
     n = len(real)
     last_real = real[-1] if real else None
     prev_asst: Turn | None = None
-    for k in range(n):
-        turn = real[k]
+    for k, turn in enumerate(real, 1):  # k: index of the next turn
         if turn.role == "assistant":
-            nxt = real[k + 1] if k + 1 < n else None
+            nxt = real[k] if k < n else None
             uses = turn.tool_uses
-            if (  # fast path: a plain tool call set answered by the next turn (checked in full below)
-                uses
-                and nxt is not None
-                and nxt is not last_real
-                and turn.text_after_tool_use is None
-                and turn.server_unresolved is None
-                and nxt.results
-                and set(map(_first, nxt.results)).issuperset(map(_first, uses))
+            # fast path: a plain call set answered by the next turn; anything else gets the full check
+            if (
+                not uses
+                or nxt is None
+                or nxt is last_real
+                or turn.text_after_tool_use is not None
+                or turn.server_unresolved is not None
+                or not (results := nxt.results)
+                or not (
+                    (len(uses) == 1 and len(results) == 1 and uses[0][0] == results[0][0])
+                    or set(map(_first, results)).issuperset(map(_first, uses))
+                )
             ):
-                pass
-            else:
                 _check_assistant(turn, nxt, nxt is last_real, shape, out)
             prev_asst = turn
         else:
             results = turn.results
             if results:
-                if (  # fast path: results answer the previous calls, come first, once each, one message
-                    turn.result_msgs == 1
-                    and turn.other_before_result is None
-                    and prev_asst is not None
-                    and prev_asst.tool_uses
-                    and len(ids := set(map(_first, results))) == len(results)
-                    and ids.issubset(map(_first, prev_asst.tool_uses))
+                # fast path: the results answer the previous calls, come first, once each, in one message
+                if (
+                    turn.result_msgs != 1
+                    or turn.other_before_result is not None
+                    or prev_asst is None
+                    or not (uses := prev_asst.tool_uses)
+                    or not (
+                        (len(uses) == 1 and len(results) == 1 and uses[0][0] == results[0][0])
+                        or (
+                            len(ids := set(map(_first, results))) == len(results)
+                            and ids.issubset(map(_first, uses))
+                        )
+                    )
                 ):
-                    pass
-                else:
                     _check_user(turn, prev_asst, shape, out, thread)
             elif turn.result_msgs:
                 _check_user(turn, prev_asst, shape, out, thread)
