@@ -566,9 +566,14 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
         if msg_has_thinking:
             turn.has_thinking = True
 
-    for key, n in (("user", n_user), ("assistant", n_asst), ("system", n_sys), ("other", n_other)):
-        if n:
-            by_role[key] = by_role.get(key, 0) + n
+    if n_user:
+        by_role["user"] = n_user  # the shape is fresh: no earlier counts to add to
+    if n_asst:
+        by_role["assistant"] = n_asst
+    if n_sys:
+        by_role["system"] = n_sys
+    if n_other:
+        by_role["other"] = n_other
     for key, n in (
         ("text", n_text),
         ("tool_use", n_tool_use),
