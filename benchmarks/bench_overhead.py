@@ -9,10 +9,11 @@ round by round: ``bare`` (no instrumentation), ``otel`` (HTTPX2ClientInstrumento
 exporter), and claude-otel (the same plus claude-otel's hooks, metrics and response tee) with
 ``analysis="inline"`` (``c-o inl``) and with ``analysis="overlap"``, the default (``c-o ovl``).
 Prints the median per-request time of each mode and the ratios, all measured in this one run, plus
-the time of the analysis core alone (``claude_otel.core.analyze`` on the same body, garbage collector
-as the process has it), so the overhead can be split into "core analysis" and "instrumentation
-around it". ``--latency-ms`` makes the server wait before answering, like a real API (the default 0
-is the worst case for claude-otel: nothing to overlap the analysis with).
+the time of the analysis core alone (``claude_otel.core.analyze`` on the same body; ``analyze()`` with
+the garbage collector as the process has it, ``no-gc`` paused around it as the hooks run it), so the
+overhead can be split into "core analysis" and "instrumentation around it". ``--latency-ms`` makes the
+server wait before answering, like a real API (the default 0 is the worst case for claude-otel:
+nothing to overlap the analysis with).
 """
 
 from __future__ import annotations
@@ -168,12 +169,18 @@ def run_loop(client: Any, body: bytes, stream: bool, n: int) -> float:
     return (time.perf_counter() - t0) / n
 
 
-def time_analyze(body: bytes, n: int) -> float:
+def time_analyze(body: bytes, n: int, gc_off: bool = False) -> float:
+    """``analyze`` alone; ``gc_off``: with the collector paused, as the hooks run it."""
     from claude_otel.core import analyze
+    from claude_otel.instrumentation.gcpause import gc_paused
 
     t0 = time.perf_counter()
     for _ in range(n):
-        analyze(body, max_bytes=32 * 1024 * 1024)
+        if gc_off:
+            with gc_paused():
+                analyze(body, max_bytes=32 * 1024 * 1024)
+        else:
+            analyze(body, max_bytes=32 * 1024 * 1024)
     return (time.perf_counter() - t0) / n
 
 
@@ -233,7 +240,7 @@ def main() -> None:
         )
         print(
             f"{'body':>9} {'resp':>5} {'bare':>8} {'otel':>8} {'c-o inl':>8} {'c-o ovl':>8} {'otel/bare':>9} "
-            f"{'inl/otel':>8} {'ovl/otel':>8} {'ovl added':>9} {'analyze()':>9}"
+            f"{'inl/otel':>8} {'ovl/otel':>8} {'ovl added':>9} {'analyze()':>9} {'no-gc':>6}"
         )
         for size in sizes:
             for stream in (False, True):
@@ -249,6 +256,7 @@ def main() -> None:
                             times[mode].append(run_loop(client, body, stream, args.requests))
                     for _ in range(args.rounds):
                         times.setdefault("analyze", []).append(time_analyze(body, args.requests))
+                        times.setdefault("no-gc", []).append(time_analyze(body, args.requests, True))
                 set_mode("bare")
                 med = {m: statistics.median(v) * 1000 for m, v in times.items()}
                 inl, ovl, otel = med["c-o inl"], med["c-o ovl"], med["otel"]
@@ -256,7 +264,7 @@ def main() -> None:
                     f"{len(body) / 1000:>7.0f}KB {'sse' if stream else 'json':>5} {med['bare']:>8.3f} "
                     f"{otel:>8.3f} {inl:>8.3f} {ovl:>8.3f} {otel / med['bare']:>9.3f} "
                     f"{inl / otel:>8.3f} {ovl / otel:>8.3f} {(ovl / otel - 1) * 100:>8.1f}% "
-                    f"{med['analyze']:>9.3f}",
+                    f"{med['analyze']:>9.3f} {med['no-gc']:>6.3f}",
                     flush=True,
                 )
     finally:

@@ -72,11 +72,19 @@ SHAPE_FIELDS: tuple[str, ...] = (
 )
 
 
-def shape_attributes(shape: Mapping[str, Any]) -> dict[str, Any]:
-    """``claude_otel.request.<field>`` for each known scalar shape field present."""
-    out: dict[str, Any] = {}
-    for name in SHAPE_FIELDS:
-        value = shape.get(name)
+_SHAPE_KEYS: tuple[tuple[str, str], ...] = tuple((name, SHAPE_PREFIX + name) for name in SHAPE_FIELDS)
+
+
+def shape_attributes(shape: Mapping[str, Any] | Any, out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``claude_otel.request.<field>`` for each known scalar shape field present.
+
+    ``shape``: a mapping (``Shape.as_dict()``) or the ``Shape`` itself (read by attribute, no copy).
+    Adds to ``out`` when given.
+    """
+    out = {} if out is None else out
+    get = shape.get if isinstance(shape, Mapping) else lambda name: getattr(shape, name, None)
+    for name, key in _SHAPE_KEYS:
+        value = get(name)
         if isinstance(value, (bool, int)) or (isinstance(value, str) and len(value) <= 64):
-            out[SHAPE_PREFIX + name] = value
+            out[key] = value
     return out

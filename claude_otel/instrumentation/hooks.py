@@ -207,7 +207,7 @@ class Instrumentation:
         cfg = self.config
         m = self.metrics
         findings: tuple[Finding, ...] = ()
-        shape_dict: dict[str, Any] = {}
+        shape: Any = None  # the Shape, when the body was analysed (not skipped / unparsed)
         if raw is None:
             self.internal("stream_not_replayable")
             predicted, model = "skipped", None
@@ -217,13 +217,15 @@ class Instrumentation:
             analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes)
             predicted = analysis.predicted
             shape = analysis.shape
+            model = shape.model
             findings = tuple(analysis.findings)
             if predicted == "unparsed":
                 self.internal("body_unparseable", analysis.parse_error or "")
             body = analysis.body
             if body is None and predicted not in ("skipped", "unparsed"):
                 body = _loads(raw)  # the core gave no parsed body: parse once for the cross-turn checks
-            model = shape.model or (body.get("model") if isinstance(body, dict) else None)
+            if not model and isinstance(body, dict):
+                model = body.get("model")
             if isinstance(body, dict) and match.endpoint == "messages":
                 try:
                     extra = check_continuity(body, self.state.get)
@@ -243,11 +245,8 @@ class Instrumentation:
                 m.req_tool_use.observe(shape.tool_use_count, exemplar)
                 m.req_tool_result.observe(shape.tool_result_count, exemplar)
                 m.req_messages.observe(shape.message_count, exemplar)
-                if recording:
-                    shape_dict = shape.as_dict()
-                    shape_dict["body_bytes"] = len(raw)
-            elif recording:  # only the size is known
-                shape_dict = {"body_bytes": len(raw)}
+            else:
+                shape = None  # only the size is known
             m.req_bytes.observe(len(raw), exemplar)
         model_label = normalize_model(model if isinstance(model, str) else None)
         for rule_severity in {(f.rule, f.severity) for f in findings}:
@@ -265,11 +264,13 @@ class Instrumentation:
         }
         if isinstance(model, str):
             attrs[A.GEN_AI_MODEL] = model
-        if "stream" in shape_dict:
-            attrs[A.GEN_AI_STREAM] = bool(shape_dict["stream"])
-        if isinstance(shape_dict.get("max_tokens"), int):
-            attrs[A.GEN_AI_MAX_TOKENS] = shape_dict["max_tokens"]
-        attrs.update(A.shape_attributes(shape_dict))
+        if shape is not None:
+            attrs[A.GEN_AI_STREAM] = bool(shape.stream)
+            if isinstance(shape.max_tokens, int):
+                attrs[A.GEN_AI_MAX_TOKENS] = shape.max_tokens
+            A.shape_attributes(shape, attrs)
+        if raw is not None:
+            attrs[A.SHAPE_PREFIX + "body_bytes"] = len(raw)
         if findings:
             attrs[A.RULES] = sorted({f.rule for f in findings})
         if retry is not None:
