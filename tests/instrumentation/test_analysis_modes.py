@@ -314,3 +314,38 @@ def test_analysis_option_from_env_and_errors() -> None:
         Config.build({}, env={"CLAUDE_OTEL_ANALYSIS": "later"})
     with pytest.raises(ConfigError, match="analysis must be one of"):
         claude_otel.instrument(analysis="background")
+
+
+def test_full_queue_analyses_inline_and_says_so(
+    double: Double, otel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_otel.instrumentation import hooks
+    from claude_otel.instrumentation.worker import AnalysisWorker
+
+    worker = AnalysisWorker(max_queue=1)
+    release = threading.Event()
+    assert worker.submit(release.wait) is not None  # the worker thread is busy with this one ...
+    assert wait_for(lambda: worker._queue is not None and worker._queue.empty())
+    assert worker.submit(lambda: None) is not None  # ... and this one fills the queue
+    monkeypatch.setattr(hooks, "_WORKER", worker)
+    registry = prometheus_client.CollectorRegistry()
+    otel.span_exporter.clear()
+    claude_otel.instrument(
+        registry=registry,
+        tracer_provider=otel.tracer_provider,
+        extra_base_urls=[double.base_url],
+        analysis="overlap",
+    )
+    try:
+        with httpx2.Client(base_url=double.base_url) as c:
+            r = c.post("/v1/messages", content=body(ORPHAN), headers=HEADERS)
+        assert r.status_code == 400
+        span = http_spans(otel.span_exporter)[-1]
+        assert span.attributes["claude_otel.predicted"] == "error"
+        assert span.attributes["claude_otel.prediction"] == "confirmed"
+        assert findings(registry, "tool_result_orphan") == 1
+        reason = {"reason": "analysis_queue_full"}
+        assert registry.get_sample_value("claude_otel_internal_errors_total", reason) == 1
+    finally:
+        release.set()
+        claude_otel.uninstrument()
