@@ -349,3 +349,25 @@ def test_full_queue_analyses_inline_and_says_so(
     finally:
         release.set()
         claude_otel.uninstrument()
+
+
+@pytest.mark.parametrize("mode", ["overlap", "inline"])
+def test_the_collector_is_left_as_the_application_set_it(mode: str, double: Double, otel: Any) -> None:
+    import gc
+
+    claude_otel.instrument(
+        registry=prometheus_client.CollectorRegistry(),
+        tracer_provider=otel.tracer_provider,
+        extra_base_urls=[double.base_url],
+        analysis=mode,
+    )
+    was = gc.isenabled()
+    try:
+        with httpx2.Client(base_url=double.base_url) as c:
+            for app_wants in (False, True, False):
+                gc.enable() if app_wants else gc.disable()
+                c.post("/v1/messages", content=body(big_loop(50_000)), headers=HEADERS)
+                assert gc.isenabled() is app_wants
+    finally:
+        gc.enable() if was else gc.disable()
+        claude_otel.uninstrument()
