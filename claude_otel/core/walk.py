@@ -224,29 +224,31 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             new_turn = True
 
         content = m.get("content")
-        if content.__class__ is str:
-            turn.non_result_blocks += 1
-            n_text += 1
-            if not content:
-                if not (is_asst and i == last_idx):
-                    out.add(
-                        "message_content_empty",
-                        f"messages.{i}",
-                        f"messages.{i} ({role}) has empty string content",
-                    )
-            elif content.isspace() and not (is_asst and i == last_idx):
-                out.add(
-                    "text_block_empty", f"messages.{i}", f"messages.{i} ({role}) content is whitespace only"
-                )
-            if turn.first_block_type is None:
-                turn.first_block_type = "text"
-            turn.last_block = content
-            if turn.tool_uses and turn.text_after_tool_use is None:
-                turn.text_after_tool_use = (i, 0)
-            if is_user and turn.other_before_result is None:
-                turn.other_before_result = (i, 0)
-            continue
         if content.__class__ is not list:
+            if content.__class__ is str:
+                turn.non_result_blocks += 1
+                n_text += 1
+                if not content:
+                    if not (is_asst and i == last_idx):
+                        out.add(
+                            "message_content_empty",
+                            f"messages.{i}",
+                            f"messages.{i} ({role}) has empty string content",
+                        )
+                elif content.isspace() and not (is_asst and i == last_idx):
+                    out.add(
+                        "text_block_empty",
+                        f"messages.{i}",
+                        f"messages.{i} ({role}) content is whitespace only",
+                    )
+                if turn.first_block_type is None:
+                    turn.first_block_type = "text"
+                turn.last_block = content
+                if turn.tool_uses and turn.text_after_tool_use is None:
+                    turn.text_after_tool_use = (i, 0)
+                if is_user and turn.other_before_result is None:
+                    turn.other_before_result = (i, 0)
+                continue
             if "content" not in m:
                 out.add("field_required", f"messages.{i}.content", f"messages.{i} has no content field")
             else:
@@ -265,7 +267,6 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 )
             continue
 
-        msg_has_thinking = False
         msg_results = 0
         if new_turn:
             track_a2 = is_user  # first non-result block of a user turn
@@ -447,7 +448,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         turn.tool_uses.append((tid, i, j, name, ce))
                     track_a3 = turn.text_after_tool_use is None
             elif t == "thinking" or t == "redacted_thinking":
-                msg_has_thinking = True
+                turn.has_thinking = True
                 if t == "thinking":
                     n_thinking += 1
                     if b.get("thinking").__class__ is not str:
@@ -563,8 +564,6 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 b0 = content[0]
                 turn.first_block_type = b0.get("type") if b0.__class__ is dict else None
             turn.last_block = content[-1]
-        if msg_has_thinking:
-            turn.has_thinking = True
 
     if n_user:
         by_role["user"] = n_user  # the shape is fresh: no earlier counts to add to
