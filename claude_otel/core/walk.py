@@ -22,7 +22,7 @@ IMAGE_MAX_BYTES = 5 * 1024 * 1024  # 5,242,880
 # tool ids already seen to match TOOL_ID_RE: agents resend the whole history on every request, so a set
 # lookup replaces most regex matches (bounded; ids are not content)
 _GOOD_IDS: set[str] = set()
-_GOOD_IDS_MAX = 1 << 16
+_GOOD_IDS_MAX = 1 << 15  # about 2.5 MB at most
 
 SERVER_TOOL_NAMES = frozenset(
     {
