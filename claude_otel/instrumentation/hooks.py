@@ -395,11 +395,9 @@ class Instrumentation:
         m.child(m.errors, (cls.category, attempt.predicted, status_class)).inc(exemplar=exemplar)
         if span.is_recording():
             attrs = {A.ERROR_TYPE: cls.error_type or str(status), A.ERROR_CATEGORY: cls.category}
+            if status == 400:
+                attrs[A.PREDICTION] = "confirmed" if attempt.predicted == "error" else "unexplained"
             span.set_attributes(attrs)
-            if attempt.predicted == "error" and status == 400:
-                span.set_attribute(A.PREDICTION, "confirmed")
-            elif status == 400:
-                span.set_attribute(A.PREDICTION, "unexplained")
 
     def _finish(self, attempt: _Attempt, summary: ResponseSummary, exhausted: bool) -> None:
         """Runs when the application has finished reading (or closed) a 2xx body: after the span ended."""

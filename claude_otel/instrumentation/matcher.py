@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Match", "Matcher"]
 
@@ -30,10 +31,15 @@ class Matcher:
             rest = url.split("://", 1)[-1]
             host, _, path = rest.partition("/")
             self._prefixes.append((host.lower(), ("/" + path).rstrip("/")))
+        # a process talks to few (host, port, path) triples: remember the answers (bounded)
+        self._cached = lru_cache(maxsize=1024)(self._match)
 
     def match(self, method: bytes | str, host: str, port: int | None, path: str) -> Match | None:
         if method not in (b"POST", "POST"):
             return None
+        return self._cached(host, port, path)
+
+    def _match(self, host: str, port: int | None, path: str) -> Match | None:
         host = host.lower()
         hostport = f"{host}:{port}" if port else host
         # 1. first-party and any configured base URL: <prefix>/v1/messages[/count_tokens]
