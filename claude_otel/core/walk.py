@@ -370,6 +370,25 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                         turn.results = [(tuid, i, j)]
                     else:
                         turn.results.append((tuid, i, j))
+            elif (  # the well-formed tool_use: exactly type/id/name/input, a known-valid new id
+                t == "tool_use"
+                and is_asst
+                and len(b) == 4
+                and (tid := b.get("id")).__class__ is str
+                and tid in good_ids
+                and tid not in seen_tool_ids
+                and (name := b.get("name")).__class__ is str
+                and b.get("input").__class__ is dict
+            ):
+                has_tool_blocks = True
+                n_tool_use += 1
+                seen_tool_ids.add(tid)
+                hist_append((name, i, j))
+                if turn.tool_uses is None:
+                    turn.tool_uses = [(tid, i, j, name, False)]
+                else:
+                    turn.tool_uses.append((tid, i, j, name, False))
+                track_a3 = turn.text_after_tool_use is None
             elif t == "tool_use":
                 has_tool_blocks = True
                 n_tool_use += 1
