@@ -1,7 +1,8 @@
 """Cost of the analysis core relative to a bare `orjson.loads` of the same request body.
 
 Run with plain `python benchmarks/bench_analysis.py` (add `--quick` for a short run). For each generated
-transcript (tool loops of 1 to 500 turns, 10 KB to 10 MB, large text and base64 blocks) it prints the
+transcript (tool loops of 1 to 500 turns, 10 KB to 10 MB, large text and base64 blocks, and the plain
+tool loop of bench_overhead.py) it prints the
 body size, the time of `orjson.loads(body)` alone, the time of the full `claude_otel.core.analyze(body)`
 (which includes its own parse), and their ratio. Both are measured in the same run, interleaved, and the
 minimum over repetitions is kept (the machine is shared, the minimum is the least noisy estimate).
