@@ -188,10 +188,8 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     n_text = n_tool_use = n_tool_result = n_thinking = n_redacted = 0
     n_user = n_asst = n_sys = n_other = 0
     prev_role = None
-    i = -1
 
-    for m in messages:
-        i += 1
+    for i, m in enumerate(messages):
         if m.__class__ is not dict:
             out.add("role_invalid", f"messages.{i}", f"messages.{i} is not an object")
             n_other += 1
@@ -214,14 +212,18 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             continue
         if role == prev_role and role != "system" and turn is not None:  # merged turn
             turn.msgs.append(i)
-            new_turn = False
+            track_a2 = is_user and turn.other_before_result is None  # first non-result block of a user turn
+            track_a3 = (
+                turn.tool_uses is not None and turn.text_after_tool_use is None
+            )  # non-tool after tool_use
         else:
             turn = Turn()
             turn.role = role
             turn.msgs = [i]
             turns.append(turn)
             prev_role = role
-            new_turn = True
+            track_a2 = is_user
+            track_a3 = False
 
         content = m.get("content")
         if content.__class__ is not list:
@@ -268,15 +270,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             continue
 
         msg_results = 0
-        if new_turn:
-            track_a2 = is_user  # first non-result block of a user turn
-            track_a3 = False  # a non-tool block after a tool_use of an assistant turn
-        else:
-            track_a2 = is_user and turn.other_before_result is None
-            track_a3 = turn.tool_uses is not None and turn.text_after_tool_use is None
-        j = -1
-        for b in content:
-            j += 1
+        for j, b in enumerate(content):
             if b.__class__ is not dict:
                 continue
             t = b.get("type")
@@ -292,25 +286,26 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             if t == "text":
                 n_text += 1
                 txt = b.get("text")
-                if txt.__class__ is str:
-                    if not txt or txt.isspace():
+                if txt.__class__ is not str or not txt or txt.isspace():
+                    if txt.__class__ is str:
                         out.add(
                             "text_block_empty",
                             f"messages.{i}.content.{j}",
                             "text block is " + ("empty" if not txt else "whitespace only"),
                         )
-                elif "text" not in b:
-                    out.add(
-                        "field_required",
-                        f"messages.{i}.content.{j}.text.text",
-                        "text block has no text field",
-                    )
-                if track_a3:
-                    turn.text_after_tool_use = (i, j)
-                    track_a3 = False
-                if track_a2:
-                    turn.other_before_result = (i, j)
-                    track_a2 = False
+                    elif "text" not in b:
+                        out.add(
+                            "field_required",
+                            f"messages.{i}.content.{j}.text.text",
+                            "text block has no text field",
+                        )
+                if track_a3 or track_a2:
+                    if track_a3:
+                        turn.text_after_tool_use = (i, j)
+                        track_a3 = False
+                    if track_a2:
+                        turn.other_before_result = (i, j)
+                        track_a2 = False
             elif t == "tool_result":
                 has_tool_blocks = True
                 n_tool_result += 1
