@@ -156,9 +156,10 @@ class Instrumentation:
         cfg = self.config
         raw = _replayable_body(request.stream, module)
         client = _client_label(headers)
+        betas = _betas(headers) if match.provider == "anthropic" else None  # Bedrock/Vertex: in the body
         retry = _retry_count(headers) if recording else None
         exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)
-        work = partial(self._analyse, raw, match, client, retry, recording, exemplar)
+        work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, ctx.trace_id, ctx.span_id, None)
         if cfg.analysis == "overlap" and not guard and raw is not None:
@@ -183,6 +184,7 @@ class Instrumentation:
         raw: bytes | None,
         match: Match,
         client: str,
+        betas: str | None,
         retry: int | None,
         recording: bool,
         exemplar: Any,
@@ -190,7 +192,7 @@ class Instrumentation:
         """Analysis, cross-turn checks, request metrics, span attributes. Never raises (None: failed)."""
         try:
             with gc_paused():  # the parsed body is freed inside: see gcpause
-                return self._analyse_body(raw, match, client, retry, recording, exemplar)
+                return self._analyse_body(raw, match, client, betas, retry, recording, exemplar)
         except Exception as exc:
             self.internal("hook_error", type(exc).__name__)
             return None
@@ -200,6 +202,7 @@ class Instrumentation:
         raw: bytes | None,
         match: Match,
         client: str,
+        betas: str | None,
         retry: int | None,
         recording: bool,
         exemplar: Any,
@@ -214,7 +217,7 @@ class Instrumentation:
         else:
             if len(raw) > cfg.max_body_bytes:
                 self.internal("body_too_large", f"{len(raw)} bytes > max_body_bytes={cfg.max_body_bytes}")
-            analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes)
+            analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes, betas=betas)
             predicted = analysis.predicted
             shape = analysis.shape
             model = shape.model
@@ -522,6 +525,14 @@ def _replayable_body(stream: Any, module: Any) -> bytes | None:
 def _client_label(headers: Any) -> str:
     ua = headers.get("user-agent") if headers is not None else None
     return client_label(ua[:512] if isinstance(ua, str) else None)
+
+
+def _betas(headers: Any) -> str | None:
+    """The request's ``anthropic-beta`` flags ("" when it sends none; None when headers are unknown)."""
+    if headers is None:
+        return None
+    value = headers.get("anthropic-beta", "")
+    return value[:4096] if isinstance(value, str) else None
 
 
 def _content_encoding(headers: Any) -> str:
