@@ -261,7 +261,7 @@ _RULES: tuple[RuleInfo, ...] = (
         "thinking_in_final_when_disabled",
         _E,
         "D",
-        "thinking is disabled but the final assistant message contains thinking blocks",
+        "thinking is disabled or absent but the final assistant message contains thinking blocks",
         "enable thinking or remove thinking blocks from the final assistant message",
     ),
     RuleInfo(
@@ -275,7 +275,7 @@ _RULES: tuple[RuleInfo, ...] = (
         "thinking_budget",
         _E,
         "D",
-        "thinking.budget_tokens is below 1024 or not below max_tokens",
+        "budget_tokens is below 1024, or not below max_tokens without interleaved thinking and tools",
         "set 1024 <= budget_tokens < max_tokens",
     ),
     RuleInfo(
@@ -408,7 +408,7 @@ _RULES: tuple[RuleInfo, ...] = (
         "image_too_large",
         _E,
         "H",
-        "a base64 image is larger than 5 MB (5,242,880 bytes)",
+        "a base64 image string is longer than 5 MB (5,242,880 bytes, measured on the base64 text)",
         "downscale or recompress the image below 5 MB",
     ),
     RuleInfo(
