@@ -45,3 +45,11 @@ def test_every_metric_and_label_value_is_documented() -> None:
     )
     for value in values:
         assert value in README, f"label value {value!r} is not in the README"
+
+
+def test_rule_counts_in_the_readme_are_current() -> None:
+    from claude_otel.core import RULES
+    from claude_otel.mock import ENFORCED_RULES
+
+    assert f"({len(RULES)} rules," in README, "the README's count of core rules is stale"
+    assert f"({len(ENFORCED_RULES)} rules:" in README, "the README's count of mock-enforced rules is stale"
