@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
 import random
 import sys
@@ -25,6 +24,8 @@ from collections.abc import Callable
 import orjson
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from bench_overhead import make_body  # the same body as the overhead benchmark (same folder)
 
 from claude_otel.core import analyze
 from claude_otel.core.checks_request import _TOOLS_CACHE
@@ -189,38 +190,6 @@ def transcript(
     return orjson.dumps(body)
 
 
-def plain_tool_loop(target: int) -> bytes:
-    """The body of benchmarks/bench_overhead.py's make_body(target, False): text + tool_use / tool_result
-    turns of 900 characters, one tool, no thinking (a plain SDK agent)."""
-    messages: list[dict] = [{"role": "user", "content": "start"}]
-    i = 0
-    while True:
-        tid = f"toolu_{i:08d}"
-        messages.append(
-            {
-                "role": "assistant",
-                "content": [
-                    {"type": "text", "text": "calling"},
-                    {"type": "tool_use", "id": tid, "name": "lookup", "input": {"q": i}},
-                ],
-            }
-        )
-        messages.append(
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tid, "content": "x" * 900}]}
-        )
-        i += 1
-        body = {
-            "model": "claude-opus-4-6",
-            "max_tokens": 1024,
-            "stream": False,
-            "tools": [{"name": "lookup", "description": "look up", "input_schema": {"type": "object"}}],
-            "messages": messages,
-        }
-        raw = json.dumps(body).encode()
-        if len(raw) >= target:
-            return raw
-
-
 CASES: list[tuple[str, Callable[[], bytes]]] = [
     ("1 turn, small", lambda: transcript(1, 200)),
     ("1 turn, 10 KB-ish", lambda: transcript(1, 1500)),
@@ -232,7 +201,7 @@ CASES: list[tuple[str, Callable[[], bytes]]] = [
     ("200 turns + images", lambda: transcript(200, 6000, image_every=20, image_bytes=600_000)),
     ("500 turns, tiny results", lambda: transcript(500, 80)),
     ("500 turns, 10 MB", lambda: transcript(500, 12000, image_every=50, image_bytes=600_000)),
-    ("plain tool loop, 200 KB", lambda: plain_tool_loop(200_000)),  # bench_overhead.py's body
+    ("plain tool loop, 200 KB", lambda: make_body(200_000, False)),  # bench_overhead.py's body
 ]
 
 
