@@ -140,14 +140,27 @@ def _otel_option(tracer_provider: Any) -> dict[str, Any]:
 
 
 class _AgentBase:
+    client_class: Any  # anthropic.Anthropic or anthropic.AsyncAnthropic, set by the subclass
+
     def __init__(
         self,
         spec: AgentSpec,
+        base_url: str,
         tally: Tally,
         *,
         seed: int,
+        max_retries: int = 0,
+        timeout: float = 20.0,
         on_event: Callable[[Event], None] | None = None,
+        tracer_provider: Any = None,
     ) -> None:
+        self.client = self.client_class(
+            base_url=base_url,
+            api_key="demo",
+            max_retries=max_retries,
+            timeout=timeout,
+            open_telemetry=_otel_option(tracer_provider),
+        )
         self.spec = spec
         self.scenario = SCENARIOS[spec.scenario]
         self.fault = FAULTS[spec.fault] if spec.fault else None
@@ -213,26 +226,7 @@ class _AgentBase:
 class Agent(_AgentBase):
     """A thread's agent: ``anthropic.Anthropic`` (sync), ``create`` or ``messages.stream``."""
 
-    def __init__(
-        self,
-        spec: AgentSpec,
-        base_url: str,
-        tally: Tally,
-        *,
-        seed: int,
-        max_retries: int = 0,
-        timeout: float = 20.0,
-        on_event: Callable[[Event], None] | None = None,
-        tracer_provider: Any = None,
-    ) -> None:
-        super().__init__(spec, tally, seed=seed, on_event=on_event)
-        self.client = anthropic.Anthropic(
-            base_url=base_url,
-            api_key="demo",
-            max_retries=max_retries,
-            timeout=timeout,
-            open_telemetry=_otel_option(tracer_provider),  # type: ignore[arg-type]
-        )
+    client_class = anthropic.Anthropic
 
     def _send(self, body: Mapping[str, Any]) -> dict[str, Any]:
         if self.spec.stream:
@@ -274,26 +268,7 @@ class Agent(_AgentBase):
 class AsyncAgent(_AgentBase):
     """An asyncio task's agent: ``anthropic.AsyncAnthropic``, ``create`` or ``messages.stream``."""
 
-    def __init__(
-        self,
-        spec: AgentSpec,
-        base_url: str,
-        tally: Tally,
-        *,
-        seed: int,
-        max_retries: int = 0,
-        timeout: float = 20.0,
-        on_event: Callable[[Event], None] | None = None,
-        tracer_provider: Any = None,
-    ) -> None:
-        super().__init__(spec, tally, seed=seed, on_event=on_event)
-        self.client = anthropic.AsyncAnthropic(
-            base_url=base_url,
-            api_key="demo",
-            max_retries=max_retries,
-            timeout=timeout,
-            open_telemetry=_otel_option(tracer_provider),  # type: ignore[arg-type]
-        )
+    client_class = anthropic.AsyncAnthropic
 
     async def _send(self, body: Mapping[str, Any]) -> dict[str, Any]:
         if self.spec.stream:
