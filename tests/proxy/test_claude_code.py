@@ -4,61 +4,26 @@ tool loop completes, and the proxy's metrics show the requests, their shape and 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
+from claude_code_task import claude_code_task
 
-from claude_otel.mock import MockConfig, MockServer
+from claude_otel.mock import MockServer
 
 from .test_observability import METRICS, assert_client_label, sample
 
 API_KEY = "sk-ant-claude-code-test-key"
-PERMISSIONS = ("--permission-mode", "acceptEdits")
 
 
 @pytest.mark.slow
 def test_claude_code_tool_loop_through_the_proxy(claude_bin: Path, tmp_path: Path, start_proxy) -> None:
-    work, home = tmp_path / "work", tmp_path / "home"
-    work.mkdir()
-    home.mkdir()
-    note, out = work / "note.txt", work / "out.txt"
-    note.write_text("a note for the proxy test\n")
-    config = MockConfig(
-        tool_rounds=2,
-        prefer_tools=("Read", "Write"),
-        tool_inputs={
-            "Read": {"file_path": str(note)},
-            "Write": {"file_path": str(out), "content": "written by Claude Code through the proxy\n"},
-        },
-    )
-    with MockServer(config) as mock:
+    task = claude_code_task(tmp_path, "proxy")
+    with MockServer(task.config) as mock:
         proxy_server, proxy = start_proxy(mock.base_url)
         assert proxy.instrumentation.active, proxy.instrumentation.notice
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(home),
-            "ANTHROPIC_BASE_URL": proxy_server.base_url,
-            "ANTHROPIC_API_KEY": API_KEY,
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        }
-        result = subprocess.run(
-            [
-                str(claude_bin),
-                "-p",
-                "Read note.txt, then write out.txt.",
-                "--output-format",
-                "json",
-                *PERMISSIONS,
-            ],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        result = task.run(claude_bin, proxy_server.base_url, API_KEY)
         stats = dict(mock.stats)
         page = httpx.get(proxy_server.base_url + METRICS, timeout=10).text
 
@@ -66,7 +31,7 @@ def test_claude_code_tool_loop_through_the_proxy(claude_bin: Path, tmp_path: Pat
     report = json.loads(result.stdout)
     assert report["is_error"] is False and report["subtype"] == "success"
     assert report["result"] == "Done after 2 tool rounds."
-    assert out.read_text() == "written by Claude Code through the proxy\n"
+    assert task.out.read_text() == "written by Claude Code through the proxy\n"
     assert stats["tool_results"] == 3 and stats.get("tool_result_errors", 0) == 0
     assert stats["beta_requests"] == stats["requests"] >= 3  # ?beta=true survived the proxy
 
