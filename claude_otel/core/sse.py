@@ -11,6 +11,22 @@ from __future__ import annotations
 
 __all__ = ["SSEParser"]
 
+# event names of the Messages API, decoded once
+_NAMES: dict[bytes, str] = {
+    n.encode(): n
+    for n in (
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+        "message",
+    )
+}
+
 
 class SSEParser:
     __slots__ = ("_buf", "_data", "_event", "_pending_cr", "events_seen", "max_line_bytes", "oversized_lines")
@@ -36,26 +52,19 @@ class SSEParser:
             if chunk.endswith(b"\r"):
                 self._pending_cr = True
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\n" not in chunk:
+            self._append_partial(chunk)
+            return out
         buf = self._buf
-        start = 0
-        if buf:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                self._append_partial(chunk)
-                return out
-            buf += chunk[:nl]
-            line = bytes(buf)
+        if buf:  # the rest of a line begun in an earlier chunk (bounded by max_line_bytes)
+            buf += chunk
+            chunk = bytes(buf)
             buf.clear()
-            self._line(line, out)
-            start = nl + 1
-        while True:
-            nl = chunk.find(b"\n", start)
-            if nl < 0:
-                break
-            self._line(chunk[start:nl], out)
-            start = nl + 1
-        if start < len(chunk):
-            self._append_partial(chunk[start:])
+        lines = chunk.split(b"\n")  # one C-level split; the last item is the unterminated rest
+        rest = lines.pop()
+        self._lines(lines, out)
+        if rest:
+            self._append_partial(rest)
         return out
 
     def close(self) -> list[tuple[str, bytes]]:
@@ -76,22 +85,34 @@ class SSEParser:
             return
         self._buf += part
 
-    def _line(self, line: bytes, out: list[tuple[str, bytes]]) -> None:
-        if not line:
-            if self._data or self._event is not None:
-                if self._data:
-                    name = (self._event or b"message").decode("utf-8", "replace")
-                    out.append((name, b"\n".join(self._data)))
+    def _lines(self, lines: list[bytes], out: list[tuple[str, bytes]]) -> None:
+        """Process complete lines (the hot loop: one iteration per line, no call per line)."""
+        event = self._event
+        data = self._data
+        for line in lines:
+            if not line:  # blank line: dispatch
+                if data:
+                    name = _NAMES.get(event) if event else "message"
+                    if name is None:
+                        name = event.decode("utf-8", "replace")  # type: ignore[union-attr]
+                    out.append((name, data[0] if len(data) == 1 else b"\n".join(data)))
                     self.events_seen += 1
-                self._event = None
-                self._data = []
-            return
-        if line[:1] == b":":
-            return
-        field, sep, value = line.partition(b":")
-        if sep and value[:1] == b" ":
-            value = value[1:]
-        if field == b"data":
-            self._data.append(value)
-        elif field == b"event":
-            self._event = value
+                    data = []
+                event = None
+            elif line.startswith(b"data:"):
+                data.append(line[6:] if line[5:6] == b" " else line[5:])
+            elif line.startswith(b"event:"):
+                event = line[7:] if line[6:7] == b" " else line[6:]
+            elif line[:1] != b":":  # other fields (id, retry, a bare "data"): the general form
+                field, sep, value = line.partition(b":")
+                if sep and value[:1] == b" ":
+                    value = value[1:]
+                if field == b"data":
+                    data.append(value)
+                elif field == b"event":
+                    event = value
+        self._event = event
+        self._data = data
+
+    def _line(self, line: bytes, out: list[tuple[str, bytes]]) -> None:
+        self._lines([line], out)

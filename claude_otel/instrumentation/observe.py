@@ -47,7 +47,9 @@ class SSEObserver:
     def feed(self, chunk: bytes) -> None:
         self.summary.bytes_seen += len(chunk)
         for event, data in self._parser.feed(chunk):
-            self._event(event, data)
+            # the bulk of a stream is text and input deltas: skipped here, without a call per event
+            if event != "content_block_delta" or b"thinking_delta" in data or b"signature_delta" in data:
+                self._event(event, data)
 
     def close(self) -> ResponseSummary:
         for event, data in self._parser.close():
