@@ -9,6 +9,9 @@ minimum over repetitions is kept (the machine is shared, the minimum is the leas
 Target: ratio <= 1.3 at every size. `analyze` reuses the tools[] check for a tool set seen before and
 remembers tool ids already seen to be valid (agents resend the same tools and the whole history on every
 request); the "cold" columns clear both caches before every call (the first request of a conversation).
+The header names the walker in use (the mypyc-compiled one when built and current, see
+claude_otel/core/_native.py); with the compiled walker a "pure" column times `analyze` with the pure-Python
+walker in the same run (CLAUDE_OTEL_PURE_PYTHON=1 runs everything pure).
 """
 
 from __future__ import annotations
@@ -27,9 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from bench_overhead import make_body  # the same body as the overhead benchmark (same folder)
 
-from claude_otel.core import analyze
-from claude_otel.core.checks_request import _TOOLS_CACHE
-from claude_otel.core.walk import _GOOD_IDS
+from claude_otel.core import NATIVE, NATIVE_STATUS, analyze, clear_caches
+from claude_otel.core._native import use_compiled
 
 WORDS = [
     "the",
@@ -218,18 +220,27 @@ def best_of(fn: Callable[[], object], budget: float, min_reps: int = 3) -> float
 
 
 def _cold_analyze(raw: bytes) -> object:
-    _TOOLS_CACHE.clear()  # as for the first request carrying a tool set
-    _GOOD_IDS.clear()  # and tool ids never seen before
+    clear_caches()  # as for the first request carrying a tool set, with tool ids never seen before
     return analyze(raw)
 
 
-def measure(raw: bytes, budget: float, rounds: int) -> tuple[float, float, float]:
-    loads_t = analyze_t = cold_t = float("inf")
+def _pure_analyze(raw: bytes) -> object:
+    use_compiled(False)
+    try:
+        return analyze(raw)
+    finally:
+        use_compiled(True)
+
+
+def measure(raw: bytes, budget: float, rounds: int, pure_column: bool) -> tuple[float, float, float, float]:
+    loads_t = analyze_t = cold_t = pure_t = float("inf")
     for _ in range(rounds):  # interleave to share any background noise
         loads_t = min(loads_t, best_of(lambda: orjson.loads(raw), budget))
         analyze_t = min(analyze_t, best_of(lambda: analyze(raw), budget))
         cold_t = min(cold_t, best_of(lambda: _cold_analyze(raw), budget))
-    return loads_t, analyze_t, cold_t
+        if pure_column:
+            pure_t = min(pure_t, best_of(lambda: _pure_analyze(raw), budget))
+    return loads_t, analyze_t, cold_t, pure_t
 
 
 def fmt_t(s: float) -> str:
@@ -239,26 +250,36 @@ def fmt_t(s: float) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter measurement (noisier)")
+    ap.add_argument(
+        "--no-pure", action="store_true", help="skip the pure-Python column (when the compiled walker runs)"
+    )
     args = ap.parse_args()
     budget, rounds = (0.15, 2) if args.quick else (0.4, 3)
+    pure_column = NATIVE and not args.no_pure
+    print(f"walker: {NATIVE_STATUS}")
     print(
         f"{'transcript':<26} {'messages':>8} {'bytes':>12} {'orjson.loads':>13} {'analyze':>13} {'ratio':>6}"
-        f" {'cold':>13} {'ratio':>6}"
+        f" {'cold':>13} {'ratio':>6}" + (f" {'pure':>13} {'ratio':>6}" if pure_column else "")
     )
-    worst = 0.0
+    worst = worst_pure = 0.0
     for name, make in CASES:
         raw = make()
         a = analyze(raw)
         assert a.parse_error is None, a.parse_error
-        loads_t, analyze_t, cold_t = measure(raw, budget, rounds)
+        loads_t, analyze_t, cold_t, pure_t = measure(raw, budget, rounds, pure_column)
         ratio = analyze_t / loads_t
         worst = max(worst, ratio)
-        print(
+        line = (
             f"{name:<26} {a.shape.message_count:>8} {len(raw):>12,}"
             f" {fmt_t(loads_t):>13} {fmt_t(analyze_t):>13} {ratio:>6.2f}"
             f" {fmt_t(cold_t):>13} {cold_t / loads_t:>6.2f}"
         )
-    print(f"worst ratio: {worst:.2f} (target <= 1.30)")
+        if pure_column:
+            worst_pure = max(worst_pure, pure_t / loads_t)
+            line += f" {fmt_t(pure_t):>13} {pure_t / loads_t:>6.2f}"
+        print(line)
+    pure_note = f"; with the pure walker: {worst_pure:.2f}" if pure_column else ""
+    print(f"worst ratio: {worst:.2f} (target <= 1.30){pure_note}")
     return 0
 
 

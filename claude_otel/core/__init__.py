@@ -5,16 +5,30 @@ Pure Python: never imports opentelemetry or prometheus_client (see docs/interfac
 
 from __future__ import annotations
 
+from . import _caches
+from ._native import NATIVE, STATUS
 from .analysis import analyze
+from .checks_request import _TOOLS_CACHE
 from .classify import CATEGORIES, CATEGORY_INFO, Classification, classify_error
 from .models import model_capabilities, normalize_model
 from .rules import RULES, RuleInfo, rule_info
 from .skeleton import skeleton
 from .types import Analysis, Finding, Shape
 
+NATIVE_STATUS = STATUS  # one line: which walker runs and why
+
+
+def clear_caches() -> None:
+    """Forget the module-level caches (valid tool ids seen, tools[] checks): as for a first request."""
+    _caches.GOOD_IDS.clear()
+    _TOOLS_CACHE.clear()
+
+
 __all__ = [
     "CATEGORIES",
     "CATEGORY_INFO",
+    "NATIVE",
+    "NATIVE_STATUS",
     "RULES",
     "Analysis",
     "Classification",
@@ -23,6 +37,7 @@ __all__ = [
     "Shape",
     "analyze",
     "classify_error",
+    "clear_caches",
     "model_capabilities",
     "normalize_model",
     "rule_info",

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from ._native import walk_messages  # the compiled walker when built and current, else walk.py
 from .checks_pairing import check_container, check_pairing
 from .checks_request import (
     check_cache_limit,
@@ -20,7 +21,6 @@ from .checks_sequence import check_final_and_thinking, check_roles
 from .findings import Collector
 from .models import model_capabilities
 from .types import PROVIDERS, Analysis, Finding, Shape
-from .walk import walk_messages
 
 _MAX_MODEL_LEN = 128
 

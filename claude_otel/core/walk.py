@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._caches import GOOD_IDS as _GOOD_IDS  # shared with the compiled copy (see _native.py)
+from ._caches import GOOD_IDS_MAX as _GOOD_IDS_MAX
 from .findings import Collector, safe_name
 from .types import Shape
 
@@ -19,10 +21,6 @@ TOOL_ID_RE = re.compile(r"[a-zA-Z0-9_-]+")
 SERVER_ID_RE = re.compile(r"srvtoolu_[a-zA-Z0-9_]+")
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # 5,242,880
-# tool ids already seen to match TOOL_ID_RE: agents resend the whole history on every request, so a set
-# lookup replaces most regex matches (bounded; ids are not content)
-_GOOD_IDS: set[str] = set()
-_GOOD_IDS_MAX = 1 << 15  # about 2.5 MB at most
 
 SERVER_TOOL_NAMES = frozenset(
     {
