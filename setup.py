@@ -14,8 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from setuptools import Extension, setup
-from setuptools.command.build_ext import build_ext
+from setuptools import setup
 
 HERE = Path(__file__).resolve().parent
 CORE = Path("claude_otel", "core")  # relative: mypyc derives module names from the paths
@@ -44,6 +43,9 @@ def compiled_extensions() -> list:
     """mypyc's extensions for the generated copies, or [] (pure-Python install): never raises."""
     if os.environ.get("CLAUDE_OTEL_PURE_PYTHON", "") not in ("", "0"):
         _say("CLAUDE_OTEL_PURE_PYTHON is set: pure-Python install")
+        for dst in SOURCES.values():  # an earlier in-place (editable) build's outputs would still load
+            for old in (HERE / CORE).glob(dst.removesuffix(".py") + "*"):
+                old.unlink()
         return []
     cwd = os.getcwd()
     try:
@@ -64,16 +66,6 @@ def compiled_extensions() -> list:
     return exts
 
 
-class BuildExt(build_ext):
-    """Runs mypyc only when extensions are actually built (not for metadata or build requirements)."""
-
-    def finalize_options(self) -> None:
-        if self.distribution.ext_modules == PLACEHOLDER:
-            self.distribution.ext_modules = compiled_extensions()
-        super().finalize_options()
-
-
-# a placeholder makes the wheel platform-specific and build_ext run; BuildExt swaps in mypyc's extensions
-PLACEHOLDER = [Extension("claude_otel.core._walk_native", sources=[], optional=True)]
-
-setup(ext_modules=PLACEHOLDER, cmdclass={"build_ext": BuildExt})
+# mypycify is quick (imports are not followed: about 2 s) but pip's build hooks run this file up to three
+# times (requirements, metadata, build); only the last one compiles C
+setup(ext_modules=compiled_extensions())

@@ -26,8 +26,8 @@ def pure_requested() -> bool:
     return os.environ.get("CLAUDE_OTEL_PURE_PYTHON", "") not in ("", "0")
 
 
-def source_hash(path: Path = SOURCE) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def source_hash(path: Path | None = None) -> str:
+    return hashlib.sha256((path or SOURCE).read_bytes()).hexdigest()
 
 
 def load_compiled() -> tuple[ModuleType | None, str]:

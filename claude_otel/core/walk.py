@@ -86,15 +86,15 @@ class Turn:
     msgs: list[int]
     tool_uses: list[tuple[Any, int, int, Any, bool]] | None = None  # (id, msg, block, name, code-exec)
     results: list[tuple[Any, int, int]] | None = None  # (tool_use_id, msg, block)
-    result_msgs = 0
+    result_msgs: int = 0
     other_before_result: tuple[int, int] | None = None  # first non-result block of a user turn
     text_after_tool_use: tuple[int, int] | None = None
     server_unresolved: dict[Any, tuple[int, int]] | None = None
-    has_thinking = False
-    has_fallback = False
+    has_thinking: bool = False
+    has_fallback: bool = False
     first_block_type: Any = None  # type of the first block of the first non-empty message
     last_block: Any = None  # the last block of the turn (a dict, or a str for string content)
-    non_result_blocks = 0
+    non_result_blocks: int = 0
 
 
 class WalkResult:
@@ -122,7 +122,7 @@ def _count(counts: dict[str, int], t: Any) -> None:
     counts[t] = counts.get(t, 0) + 1
 
 
-def _image_check(b: dict, path: str, shape: Shape, out: Collector) -> None:
+def _image_check(b: dict[str, Any], path: str, shape: Shape, out: Collector) -> None:
     """H: the API compares the length of the base64 string (not the decoded size) with 5 MB."""
     src = b.get("source")
     if src.__class__ is dict and src.get("type") == "base64":
@@ -135,15 +135,16 @@ def _image_check(b: dict, path: str, shape: Shape, out: Collector) -> None:
             )
 
 
-def _nested(content: list, i: int, j: int, shape: Shape, res: WalkResult, out: Collector) -> int:
+def _nested(content: list[Any], i: int, j: int, shape: Shape, res: WalkResult, out: Collector) -> int:
     """Blocks inside messages.i.content.j (a tool_result) content; returns the cache_control count."""
     counts = shape.block_counts
     cc = 0
     k = -1
-    for nb in content:
+    for item in content:
         k += 1
-        if nb.__class__ is not dict:
+        if item.__class__ is not dict:
             continue
+        nb: dict[str, Any] = item
         t = nb.get("type")
         if t == "text":
             counts["text"] = counts.get("text", 0) + 1
@@ -165,7 +166,7 @@ def _nested(content: list, i: int, j: int, shape: Shape, res: WalkResult, out: C
     return cc
 
 
-def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
+def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResult:
     res = WalkResult()
     turns = res.turns
     counts = shape.block_counts
@@ -175,7 +176,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     turn: Turn | None = None
     cc = 0
     id_match = TOOL_ID_RE.fullmatch
-    good_ids = _GOOD_IDS
+    good_ids: set[str] = _GOOD_IDS
     if len(good_ids) > _GOOD_IDS_MAX:
         good_ids.clear()
     good_add = good_ids.add
@@ -187,12 +188,13 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
     n_user = n_asst = n_sys = n_other = 0
     prev_role = None
 
-    for i, m in enumerate(messages):
-        if m.__class__ is not dict:
+    for i, item in enumerate(messages):
+        if item.__class__ is not dict:
             out.add("role_invalid", f"messages.{i}", f"messages.{i} is not an object")
             n_other += 1
             turn = prev_role = None
             continue
+        m: dict[str, Any] = item  # an exact dict (checked above): typed for mypyc
         role = m.get("role")
         if role == "assistant":
             n_asst += 1
@@ -223,7 +225,7 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
             track_a2 = is_user
             track_a3 = False
 
-        content = m.get("content")
+        content: Any = m.get("content")
         if content.__class__ is not list:
             if content.__class__ is str:
                 turn.non_result_blocks += 1
@@ -267,10 +269,12 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                 )
             continue
 
+        blocks: list[Any] = content
         msg_results = 0
-        for j, b in enumerate(content):
-            if b.__class__ is not dict:
+        for j, block in enumerate(blocks):
+            if block.__class__ is not dict:
                 continue
+            b: dict[str, Any] = block
             t = b.get("type")
             if "cache_control" in b and b["cache_control"]:  # noqa: RUF019 (faster than .get)
                 cc += 1
@@ -570,12 +574,12 @@ def walk_messages(messages: list, shape: Shape, out: Collector) -> WalkResult:
                     track_a3 = False
 
         if is_user:
-            turn.non_result_blocks += len(content) - msg_results
+            turn.non_result_blocks += len(blocks) - msg_results
         elif is_asst:
             if turn.first_block_type is None:
-                b0 = content[0]
+                b0 = blocks[0]
                 turn.first_block_type = b0.get("type") if b0.__class__ is dict else None
-            turn.last_block = content[-1]
+            turn.last_block = blocks[-1]
 
     if n_user:
         by_role["user"] = n_user  # the shape is fresh: no earlier counts to add to

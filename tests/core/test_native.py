@@ -1,0 +1,184 @@
+"""The mypyc-compiled walker (setup.py, claude_otel/core/_native.py) against walk.py, its source.
+
+Differential: `analyze(...).as_dict()` and the walk's turn records must be identical with either walker on
+the rule catalogue's bodies, the modern valid requests, hypothesis-generated JSON and Messages-API-shaped
+bodies, and the benchmark transcripts; the compiled walker must never raise into analyze (a mypyc type
+check failing would show as an "internal error"). Skipped only when no compiled walker is built.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from core_bodies import wire
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_fast_paths import tool_loops
+from test_modern import VALID
+from test_properties import json_values, request_bodies
+from test_rules import CASES
+
+from claude_otel.core import _native, analysis, analyze, clear_caches, walk
+from claude_otel.core.findings import Collector
+from claude_otel.core.types import Shape
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPILED, WHY = _native.load_compiled()
+BUILT = COMPILED is not None or WHY.startswith("stale")
+needs_compiled = pytest.mark.skipif(
+    COMPILED is None, reason=f"no current compiled walker ({WHY}); `pip install -e .` builds it"
+)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TURN_FIELDS = [
+    "role",
+    "msgs",
+    "tool_uses",
+    "results",
+    "result_msgs",
+    "other_before_result",
+    "text_after_tool_use",
+    "server_unresolved",
+    "has_thinking",
+    "has_fallback",
+    "first_block_type",
+    "last_block",
+    "non_result_blocks",
+]
+
+
+@contextmanager
+def walker(mod: Any) -> Iterator[None]:
+    saved = analysis.walk_messages
+    analysis.walk_messages = mod.walk_messages
+    try:
+        yield
+    finally:
+        analysis.walk_messages = saved
+
+
+def _analyze(mod: Any, body: Any, **kw: Any) -> dict:
+    clear_caches()  # both runs start from the same caches
+    with walker(mod):
+        a = analyze(body, **kw)
+    assert a.parse_error is None or not a.parse_error.startswith("internal"), (mod.__name__, a.parse_error)
+    return a.as_dict()
+
+
+def _walk(mod: Any, messages: list) -> tuple[list, list]:
+    clear_caches()
+    shape, out = Shape(), Collector("anthropic")
+    res = mod.walk_messages(messages, shape, out)
+    turns = [[getattr(t, f) for f in TURN_FIELDS] for t in res.turns]
+    rest = [res.tool_refs, res.server_names, res.history_tool_names, res.has_tool_blocks, res.tool_changes]
+    return [turns, rest, shape.as_dict()], out.items
+
+
+def same(body: Any, **kw: Any) -> None:
+    assert _analyze(COMPILED, body, **kw) == _analyze(walk, body, **kw)
+    parsed = orjson.loads(body) if isinstance(body, (bytes, str)) else body
+    if isinstance(parsed, dict) and isinstance(parsed.get("messages"), list):
+        assert _walk(COMPILED, parsed["messages"]) == _walk(walk, parsed["messages"])
+
+
+@needs_compiled
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_rule_catalogue_bodies(case: tuple) -> None:
+    _rule, provider, _severity, bad, good = case
+    for b in (bad, good):
+        same(wire(b), provider=provider)
+        same(b, provider=provider)  # the mapping path too
+
+
+@needs_compiled
+@pytest.mark.parametrize("name", list(VALID))
+def test_modern_valid_requests(name: str) -> None:
+    same(wire(VALID[name]))
+
+
+@needs_compiled
+@SETTINGS
+@given(json_values)
+def test_arbitrary_json(value: object) -> None:
+    same(orjson.dumps(value))
+    if isinstance(value, dict):
+        same({"messages": [value, {"role": "user", "content": [value]}]})
+
+
+@needs_compiled
+@SETTINGS
+@given(request_bodies, st.sampled_from(["anthropic", "bedrock", "vertex"]))
+def test_request_like_bodies(body: dict, provider: str) -> None:
+    same(orjson.dumps(body), provider=provider)
+
+
+@needs_compiled
+@SETTINGS
+@given(tool_loops(), st.booleans())
+def test_tool_loops(messages: list[dict], thread: bool) -> None:
+    body: dict = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": messages}
+    if thread:
+        body["thread"] = {"type": "continue", "id": "thr_1"}
+    same(orjson.dumps(body))
+
+
+@needs_compiled
+def test_benchmark_transcripts() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_analysis import CASES as BENCH
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for _name, make in BENCH:
+        same(make())
+
+
+@needs_compiled
+def test_non_dict_subclasses_and_odd_values_stay_identical() -> None:
+    class D(dict):
+        pass
+
+    class S(str):
+        pass
+
+    msgs = [
+        D(role="user", content="x"),
+        {"role": "user", "content": [D(type="text", text="x"), {"type": S("text"), "text": S(" ")}]},
+        {"role": "assistant", "content": [{"type": S("image")}, {"type": 3}, {"type": None}, "str", 5]},
+        {"role": S("assistant"), "content": [{"type": "tool_use", "id": S("toolu_1"), "input": []}]},
+        {"role": "user", "content": ({"type": "text", "text": "tuple"},)},
+    ]
+    same({"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": msgs})
+
+
+def test_compiled_walker_is_current_and_selected() -> None:
+    """Fails when a compiled walker is built but stale (walk.py edited without reinstalling) or not used."""
+    if not BUILT:
+        pytest.skip(f"no compiled walker is built ({WHY})")
+    if _native.pure_requested():
+        pytest.skip("CLAUDE_OTEL_PURE_PYTHON is set")
+    assert COMPILED is not None, f"compiled walker not usable: {WHY}; run `pip install -e .` again"
+    assert _native.NATIVE and analysis.walk_messages is COMPILED.walk_messages, _native.STATUS
+
+
+def test_an_edited_source_is_never_run_compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edited = tmp_path / "walk.py"
+    edited.write_bytes(Path(walk.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(_native, "SOURCE", edited)
+    mod, why = _native.load_compiled()
+    assert mod is None
+    assert why.startswith(("stale", "not built", "not compiled")), why
+
+
+def test_pure_python_switch_at_run_time() -> None:
+    env = {**os.environ, "CLAUDE_OTEL_PURE_PYTHON": "1"}
+    code = "import claude_otel.core as c; print(c.NATIVE, c.NATIVE_STATUS)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("False pure (CLAUDE_OTEL_PURE_PYTHON is set)"), out.stdout
