@@ -7,8 +7,13 @@ from typing import Any
 
 import orjson
 
-from ._native import walk_messages  # the compiled walker when built and current, else walk.py
-from .checks_pairing import check_container, check_pairing
+from ._native import (  # the compiled modules when built and current, else the pure ones
+    check_container,
+    check_final_and_thinking,
+    check_pairing,
+    check_roles,
+    walk_messages,
+)
 from .checks_request import (
     check_cache_limit,
     check_history_vs_tools,
@@ -17,7 +22,6 @@ from .checks_request import (
     check_top_level,
     count_system_cache,
 )
-from .checks_sequence import check_final_and_thinking, check_roles
 from .findings import Collector
 from .models import model_capabilities
 from .types import PROVIDERS, Analysis, Finding, Shape

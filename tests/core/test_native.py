@@ -1,10 +1,10 @@
-"""The mypyc-compiled walker (setup.py, claude_otel/core/_native.py) against walk.py, its source.
+"""The mypyc-compiled walker and checks (setup.py, claude_otel/core/_native.py) against their sources.
 
-Differential: `analyze(...).as_dict()` and the walk's turn records must be identical with either walker on
-the rule catalogue's bodies, the modern valid requests, hypothesis-generated JSON and Messages-API-shaped
-bodies, and the benchmark transcripts; the compiled walker must never raise into analyze (a mypyc type
-check failing would show as an "internal error"). Skipped only when no compiled walker is built.
-"""
+Differential: `analyze(...).as_dict()` and the walk's turn records must be identical with the compiled and
+the pure modules on the rule catalogue's bodies, the modern valid requests, hypothesis-generated JSON and
+Messages-API-shaped bodies, and the benchmark transcripts; the compiled modules must never raise into
+analyze (a mypyc type check failing would show as an "internal error"). Skipped only when no compiled
+modules are built."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from test_modern import VALID
 from test_properties import json_values, request_bodies
 from test_rules import CASES
 
-from claude_otel.core import _native, analysis, analyze, clear_caches, walk
+from claude_otel.core import _native, analysis, analyze, clear_caches
 from claude_otel.core.findings import Collector
 from claude_otel.core.types import Shape
 
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPILED, WHY = _native.load_compiled()
 BUILT = COMPILED is not None or WHY.startswith("stale")
 needs_compiled = pytest.mark.skipif(
-    COMPILED is None, reason=f"no current compiled walker ({WHY}); `pip install -e .` builds it"
+    COMPILED is None, reason=f"no current compiled modules ({WHY}); `pip install -e .` builds them"
 )
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TURN_FIELDS = [
@@ -55,20 +55,19 @@ TURN_FIELDS = [
 
 
 @contextmanager
-def walker(mod: Any) -> Iterator[None]:
-    saved = analysis.walk_messages
-    analysis.walk_messages = mod.walk_messages
+def using(mods: dict[str, Any]) -> Iterator[None]:
     try:
+        _native.bind(mods)
         yield
     finally:
-        analysis.walk_messages = saved
+        _native.bind(_native.SELECTED)
 
 
-def _analyze(mod: Any, body: Any, **kw: Any) -> dict:
+def _analyze(mods: dict[str, Any], body: Any, **kw: Any) -> dict:
     clear_caches()  # both runs start from the same caches
-    with walker(mod):
+    with using(mods):
         a = analyze(body, **kw)
-    assert a.parse_error is None or not a.parse_error.startswith("internal"), (mod.__name__, a.parse_error)
+    assert a.parse_error is None or not a.parse_error.startswith("internal"), (mods["walk"], a.parse_error)
     return a.as_dict()
 
 
@@ -82,10 +81,11 @@ def _walk(mod: Any, messages: list) -> tuple[list, list]:
 
 
 def same(body: Any, **kw: Any) -> None:
-    assert _analyze(COMPILED, body, **kw) == _analyze(walk, body, **kw)
+    assert COMPILED is not None
+    assert _analyze(COMPILED, body, **kw) == _analyze(_native.PURE, body, **kw)
     parsed = orjson.loads(body) if isinstance(body, (bytes, str)) else body
     if isinstance(parsed, dict) and isinstance(parsed.get("messages"), list):
-        assert _walk(COMPILED, parsed["messages"]) == _walk(walk, parsed["messages"])
+        assert _walk(COMPILED["walk"], parsed["messages"]) == _walk(_native.PURE["walk"], parsed["messages"])
 
 
 @needs_compiled
@@ -159,22 +159,28 @@ def test_non_dict_subclasses_and_odd_values_stay_identical() -> None:
 
 
 def test_compiled_walker_is_current_and_selected() -> None:
-    """Fails when a compiled walker is built but stale (walk.py edited without reinstalling) or not used."""
+    """Fails when compiled modules are built but stale (a source edited without reinstalling) or not used."""
     if not BUILT:
-        pytest.skip(f"no compiled walker is built ({WHY})")
+        pytest.skip(f"no compiled modules are built ({WHY})")
     if _native.pure_requested():
         pytest.skip("CLAUDE_OTEL_PURE_PYTHON is set")
-    assert COMPILED is not None, f"compiled walker not usable: {WHY}; run `pip install -e .` again"
-    assert _native.NATIVE and analysis.walk_messages is COMPILED.walk_messages, _native.STATUS
+    assert COMPILED is not None, f"compiled modules not usable: {WHY}; run `pip install -e .` again"
+    assert _native.NATIVE, _native.STATUS
+    for name, funcs in _native.FUNCTIONS.items():
+        for f in funcs:
+            assert getattr(analysis, f) is getattr(COMPILED[name], f), (f, _native.STATUS)
 
 
-def test_an_edited_source_is_never_run_compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    edited = tmp_path / "walk.py"
-    edited.write_bytes(Path(walk.__file__).read_bytes() + b"\n# edited\n")
-    monkeypatch.setattr(_native, "SOURCE", edited)
-    mod, why = _native.load_compiled()
-    assert mod is None
+@pytest.mark.parametrize("edited", list(_native.PURE))
+def test_an_edited_source_is_never_run_compiled(edited: str, tmp_path: Path) -> None:
+    for name in _native.PURE:
+        src = (_native.HERE / f"{name}.py").read_bytes()
+        (tmp_path / f"{name}.py").write_bytes(src + b"\n# edited\n" if name == edited else src)
+    mods, why = _native.load_compiled(tmp_path)
+    assert mods is None
     assert why.startswith(("stale", "not built", "not compiled")), why
+    if BUILT:
+        assert why.startswith(f"stale ({edited}.py changed"), why
 
 
 def test_pure_python_switch_at_run_time() -> None:
