@@ -71,11 +71,11 @@ def main() -> None:
         raw = stream(n)
         chunks = [raw[i : i + args.chunk] for i in range(0, len(raw), args.chunk)]
 
-        def sdk() -> None:
+        def sdk(chunks: list[bytes] = chunks) -> None:
             for sse in SSEDecoder().iter_bytes(iter(chunks)):
                 json.loads(sse.data)
 
-        def observer() -> None:
+        def observer(chunks: list[bytes] = chunks) -> None:
             obs = SSEObserver()
             for c in chunks:
                 obs.feed(c)
