@@ -172,7 +172,7 @@ def run_loop(client: Any, body: bytes, stream: bool, n: int) -> float:
 def time_analyze(body: bytes, n: int, gc_off: bool = False) -> float:
     """``analyze`` alone; ``gc_off``: with the collector paused, as the hooks run it."""
     from claude_otel.core import analyze
-    from claude_otel.instrumentation.gcpause import gc_paused
+    from claude_otel.core.gcpause import gc_paused
 
     t0 = time.perf_counter()
     for _ in range(n):

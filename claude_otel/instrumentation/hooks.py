@@ -20,13 +20,13 @@ from opentelemetry.trace import NonRecordingSpan, Span
 
 from claude_otel.core import Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
+from claude_otel.core.gcpause import gc_paused
 
 from . import attributes as A
 from .clients import client_label
 from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
 from .errors import GuardError
-from .gcpause import gc_paused
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
