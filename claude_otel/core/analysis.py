@@ -43,7 +43,13 @@ def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:
         except Exception as e:  # e.g. unencodable surrogates in a str
             return None, size, f"not valid JSON text: {type(e).__name__}"
     if isinstance(body, Mapping):
-        return body, 0, None
+        # a caller's mapping may hold dict/list/str subclasses (OrderedDict, pydantic dumps): one round trip
+        # gives the exact JSON types the checks expect, and the size the API would receive
+        try:
+            raw = orjson.dumps(body)
+        except (TypeError, orjson.JSONEncodeError):  # not JSON-serialisable as a whole: take it as it is
+            return body, 0, None
+        return orjson.loads(raw), len(raw), None
     return None, 0, f"body is a {type(body).__name__}, not bytes, str or a mapping"
 
 

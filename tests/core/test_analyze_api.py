@@ -22,6 +22,24 @@ def test_bytes_str_and_mapping_give_the_same_findings() -> None:
     assert by_bytes.body == b  # kept for in-process follow-up checks
 
 
+def test_a_mapping_of_dict_and_str_subclasses_is_read_like_its_json() -> None:
+    """A caller's body built from OrderedDicts (or other subclasses) is the same request on the wire."""
+    from collections import OrderedDict
+
+    class Role(str):
+        pass
+
+    b = body([user("q"), asst([tu("toolu_01A")]), user([tr("toolu_01A")])])
+    odd = dict(b)
+    odd["messages"] = [
+        OrderedDict((k, Role(v) if k == "role" else v) for k, v in m.items()) for m in b["messages"]
+    ]
+    a = analyze(odd)
+    assert a.findings == analyze(wire(b)).findings == ()
+    assert a.predicted == "ok" and a.shape.messages_by_role == {"user": 2, "assistant": 1}
+    assert a.shape.body_bytes == len(wire(b))
+
+
 def test_invalid_json_says_where() -> None:
     raw = b'{"model": "claude-sonnet-4-5",\n "messages": [}'
     a = analyze(raw)
