@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import _caches
 from ._native import NATIVE, STATUS
 from .analysis import analyze
-from .checks_request import _TOOLS_CACHE
+from .checks_request import _SPAN_CACHE, _TOOLS_CACHE
 from .classify import CATEGORIES, CATEGORY_INFO, Classification, classify_error
 from .models import model_capabilities, normalize_model
 from .rules import RULES, RuleInfo, rule_info
@@ -22,6 +22,7 @@ def clear_caches() -> None:
     """Forget the module-level caches (valid tool ids seen, tools[] checks): as for a first request."""
     _caches.GOOD_IDS.clear()
     _TOOLS_CACHE.clear()
+    _SPAN_CACHE.clear()
 
 
 __all__ = [

@@ -28,7 +28,7 @@ PURE: dict[str, ModuleType] = {
 HERE = Path(__file__).resolve().parent
 # the functions analysis.py calls, by module
 FUNCTIONS = {
-    "walk": ("walk_messages",),
+    "walk": ("walk_messages", "walk_decoded"),
     "checks_pairing": ("check_pairing", "check_container"),
     "checks_sequence": ("check_roles", "check_final_and_thinking"),
 }
@@ -74,6 +74,7 @@ def _select() -> tuple[dict[str, ModuleType], bool, str]:
 
 SELECTED, NATIVE, STATUS = _select()
 walk_messages = SELECTED["walk"].walk_messages
+walk_decoded = SELECTED["walk"].walk_decoded
 check_pairing = SELECTED["checks_pairing"].check_pairing
 check_container = SELECTED["checks_pairing"].check_container
 check_roles = SELECTED["checks_sequence"].check_roles

@@ -6,29 +6,41 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from msgspec import Raw
 
 from ._native import (  # the compiled modules when built and current, else the pure ones
     check_container,
     check_final_and_thinking,
     check_pairing,
     check_roles,
+    walk_decoded,
     walk_messages,
 )
 from .checks_request import (
+    ToolsInfo,
     check_cache_limit,
     check_history_vs_tools,
     check_tool_choice,
     check_tools,
+    check_tools_span,
     check_top_level,
     count_system_cache,
 )
 from .findings import Collector
 from .gcpause import gc_paused
-from .models import model_capabilities
+from .models import ModelCapabilities, model_capabilities
+from .schema import SCALAR_FIELDS, SPAN_FIELDS, UNSET, Request, decode_request, load
 from .types import PROVIDERS, Analysis, Finding, Shape
+from .walk import WalkResult
 
 _MAX_MODEL_LEN = 128
+_FAST_PATH = True  # tests switch it off to compare the two paths
 _PAUSE_GC_MESSAGES = 64  # measured: the pause pays from a few dozen messages on
+_PAUSE_GC_BYTES = 32 * 1024
+_I64_MIN, _U64_MAX = (
+    -(2**63),
+    2**64 - 1,
+)  # the integers orjson reads as int  # the fast path's threshold, before anything is decoded
 
 
 def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:
@@ -93,6 +105,19 @@ def analyze(
             if size > max_bytes:
                 shape.body_bytes = size
                 return Analysis(shape=shape, predicted="skipped")
+        if _FAST_PATH and (body.__class__ is bytes or body.__class__ is str):
+            out = Collector(provider)
+            if len(body) >= _PAUSE_GC_BYTES:  # decode, walk and checks allocate; none of it is garbage yet
+                with gc_paused():
+                    req = _fast(body, shape, out, known)
+            else:
+                req = _fast(body, shape, out, known)
+            if req is not None:
+                shape.body_bytes = _size(body)
+                findings = tuple(out.items)
+                return Analysis(
+                    shape=shape, findings=findings, predicted=_predict(findings), _body=body, decoded=req
+                )
         parsed, size, err = parse_body(body)
         shape.body_bytes = size
         if err is not None:
@@ -113,7 +138,7 @@ def analyze(
         else:  # a short walk triggers no collection worth avoiding: the pause would cost more
             _analyze_dict(parsed, shape, out, known)
         findings = tuple(out.items)
-        return Analysis(shape=shape, findings=findings, predicted=_predict(findings), body=parsed)
+        return Analysis(shape=shape, findings=findings, predicted=_predict(findings), _body=parsed)
     except Exception as e:  # the core never raises into the application
         return Analysis(shape=shape, predicted="unparsed", parse_error=f"internal error: {type(e).__name__}")
 
@@ -131,6 +156,74 @@ def _betas(betas: object) -> tuple[str, ...] | None:
 
 def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> None:
     get = body.get
+    tools_value = get("tools")
+    caps, thinking, tools, continuing = _request_checks(body, tools_value, None, shape, out, betas)
+    messages = get("messages")
+    if not isinstance(messages, list) or not messages:
+        what = (
+            "missing" if messages is None else "empty" if messages == [] else f"a {type(messages).__name__}"
+        )
+        out.add("messages_empty", "messages", f"messages is {what}")
+        messages = []
+    shape.message_count = len(messages)
+    res = walk_messages(messages, shape, out)
+    system_cache = count_system_cache(get("system"))
+    auto = get("cache_control")
+    _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
+
+
+def _fast(body: bytes | str, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> Request | None:
+    """The fast path: the decoded request when it ran to the end, None to take the full path."""
+    req = decode_request(body)
+    if req is None or not _analyze_decoded(req, shape, out, betas):
+        return None
+    return req
+
+
+def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> bool:
+    """The fast path over a decoded body; False (shape and out untouched) hands it to the full path."""
+    messages = req.messages
+    if not messages:
+        return False  # messages_empty: the full path says it
+    for v in (req.max_tokens, req.temperature):
+        if v.__class__ is int and not _I64_MIN <= v <= _U64_MAX:  # type: ignore[operator]
+            return False  # orjson reads such an integer as a float: the full path says what it means
+    res = walk_decoded(messages, shape)
+    if res is None:
+        return False
+    # the walk emitted nothing: the request-level findings come first, as on the full path
+    top = {name: v for name in SCALAR_FIELDS if (v := getattr(req, name)) is not UNSET}
+    for name in SPAN_FIELDS:
+        if (raw := getattr(req, name)) is not UNSET:
+            top[name] = load(raw)
+    span = req.tools
+    caps, thinking, tools, continuing = _request_checks(
+        top, None, None if span is UNSET else span, shape, out, betas
+    )
+    shape.message_count = len(messages)
+    system = req.system
+    system_cache = sum(1 for b in system if b.cache_control) if system.__class__ is list else 0
+    auto = top.get("cache_control")
+    _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
+    return True
+
+
+def _request_checks(
+    top: dict,
+    tools_value: Any,
+    tools_span: Raw | None,
+    shape: Shape,
+    out: Collector,
+    betas: tuple[str, ...] | None,
+) -> tuple[ModelCapabilities | None, str | None, ToolsInfo, bool]:
+    """model, stream, max_tokens, thinking, tools, tool_choice, container, thread (in the order of the
+    findings); `top` holds the top-level fields other than messages and system; tools[] comes as its
+    value or, on the fast path, as its byte span."""
+    get = top.get
+    tools_out = out
+    if tools_span is not None:  # checked first (check_top_level reads its value), reported in order
+        tools_out = Collector(out.provider)
+        tools_value, tools_info = check_tools_span(tools_span, tools_out)
     model = get("model")
     if isinstance(model, str):
         shape.model = model[:_MAX_MODEL_LEN]
@@ -139,9 +232,13 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ..
     if isinstance(mt, int) and not isinstance(mt, bool):
         shape.max_tokens = mt
     caps = model_capabilities(model) if isinstance(model, str) else None
-    thinking = check_top_level(body, shape, out, caps, betas)
+    thinking = check_top_level(top, shape, out, caps, betas, tools_value)
 
-    tools = check_tools(get("tools"), out)
+    if tools_out is out:
+        tools = check_tools(tools_value, out)
+    else:
+        tools = tools_info
+        out.items.extend(tools_out.items)
     shape.tools_declared = tools.declared
     shape.tools_deferred = tools.deferred
     shape.tool_choice = check_tool_choice(get("tool_choice"), shape, out)
@@ -152,24 +249,27 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ..
         tt = thread.get("type") if isinstance(thread, dict) else None
         tt = tt if tt in ("create", "continue") else "other"
     shape.thread = tt
-    continuing = tt == "continue"
+    return caps, thinking, tools, tt == "continue"
 
-    messages = get("messages")
-    if not isinstance(messages, list) or not messages:
-        what = (
-            "missing" if messages is None else "empty" if messages == [] else f"a {type(messages).__name__}"
-        )
-        out.add("messages_empty", "messages", f"messages is {what}")
-        messages = []
-    shape.message_count = len(messages)
-    res = walk_messages(messages, shape, out)
+
+def _turn_checks(
+    res: WalkResult,
+    messages: list,
+    shape: Shape,
+    out: Collector,
+    caps: ModelCapabilities | None,
+    thinking: str | None,
+    tools: ToolsInfo,
+    continuing: bool,
+    system_cache: int,
+    auto_cache: Any,
+) -> None:
     turns = res.turns
     shape.last_role = turns[-1].role if turns else None
-
     check_pairing(turns, shape, out, continuing)
     check_container(turns, out, shape.container, continuing)
     check_roles(turns, messages, out, out.provider)
     check_final_and_thinking(turns, out, caps, thinking)
     check_history_vs_tools(res, tools, out, continuing)
-    explicit = shape.cache_control_count + tools.cache_control + count_system_cache(get("system"))
-    check_cache_limit(shape, explicit, bool(get("cache_control")), out)
+    explicit = shape.cache_control_count + tools.cache_control + system_cache
+    check_cache_limit(shape, explicit, bool(auto_cache), out)

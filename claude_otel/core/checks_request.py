@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 import orjson
+from msgspec import Raw
 
 from .findings import Collector, fmt_ids, safe_name
 from .models import ModelCapabilities
+from .schema import load
 from .types import Finding, Shape
 from .walk import WalkResult
 
@@ -22,6 +24,8 @@ INTERLEAVED_BETA_PREFIX = "interleaved-thinking"
 _TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...]]]] = {}
 _TOOLS_CACHE_KEYS = 32  # (provider, number of tools) keys; at most 128 tool sets kept
 _TOOLS_CACHE_PER_KEY = 4  # distinct tool sets per key
+# the fast path's cache: (provider, span length) -> (the span's bytes, parsed tools, info, findings)
+_SPAN_CACHE: dict[tuple[str, int], list[tuple[Raw, Any, ToolsInfo, tuple[Finding, ...]]]] = {}
 _GOOD_NAMES: set[str] = set()  # tool names already seen to match the pattern (fleets resend the same tools)
 _SUB_TOOLS = {"bash_code_execution": "code_execution", "text_editor_code_execution": "code_execution"}
 
@@ -95,6 +99,31 @@ def check_tools(tools: Any, out: Collector) -> ToolsInfo:
         bucket.pop(0)
     bucket.append((frozen, info, tuple(out.items[mark:])))
     return info
+
+
+def check_tools_span(raw: Raw, out: Collector) -> tuple[Any, ToolsInfo]:
+    """check_tools for the fast path, from the tools[] byte span: (the parsed tools, their ToolsInfo).
+
+    A span byte-equal to one seen before (a memcmp) reuses its parsed value, ToolsInfo and findings
+    without loading it; the cache keeps its own copy of the bytes."""
+    key = (out.provider, len(raw))
+    bucket = _SPAN_CACHE.get(key)
+    if bucket is not None:
+        for cached, parsed, info, findings in bucket:
+            if cached == raw:
+                out.items.extend(findings)
+                return parsed, info
+    parsed = load(raw)
+    mark = len(out.items)
+    info = check_tools(parsed, out)
+    if bucket is None:
+        if len(_SPAN_CACHE) >= _TOOLS_CACHE_KEYS:
+            _SPAN_CACHE.clear()
+        bucket = _SPAN_CACHE[key] = []
+    if len(bucket) >= _TOOLS_CACHE_PER_KEY:
+        bucket.pop(0)
+    bucket.append((raw.copy(), parsed, info, tuple(out.items[mark:])))
+    return parsed, info
 
 
 def _check_tools(tools: list, out: Collector) -> ToolsInfo:
@@ -193,10 +222,12 @@ def check_top_level(
     out: Collector,
     caps: ModelCapabilities | None,
     betas: tuple[str, ...] | None = None,
+    tools: Any = None,
 ) -> str | None:
     """model / max_tokens / thinking config; returns the thinking type (or None).
 
-    `betas`: the request's beta flags, None when unknown."""
+    `betas`: the request's beta flags, None when unknown. `tools`: the request's tools[] value (the body
+    dict may hold only the top-level fields, see analysis._analyze_decoded)."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         out.add("field_required", "model", "model is missing or not a string")
@@ -228,7 +259,7 @@ def check_top_level(
             if bt < 1024:
                 out.add("thinking_budget", "thinking.enabled.budget_tokens", f"budget_tokens {bt} < 1024")
             elif isinstance(mt, int) and bt >= mt:
-                _check_budget_over_max(bt, mt, bool(body.get("tools")), caps, betas, out)
+                _check_budget_over_max(bt, mt, bool(tools), caps, betas, out)
         elif "budget_tokens" not in thinking:  # type: ignore[operator]
             out.add(
                 "field_required",

@@ -22,6 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+import orjson
+
+from claude_otel.core.schema import UNSET, Request, load
 from claude_otel.core.types import Finding
 
 __all__ = [
@@ -102,8 +106,12 @@ def record_from_message(message: Mapping[str, Any]) -> ResponseRecord | None:
     )
 
 
-def check_continuity(body: Mapping[str, Any], lookup: Lookup) -> tuple[Finding, ...]:
-    """Findings for ``body`` given what earlier responses returned. Never raises on odd input."""
+def check_continuity(body: Mapping[str, Any] | Request, lookup: Lookup) -> tuple[Finding, ...]:
+    """Findings for ``body`` given what earlier responses returned. Never raises on odd input.
+
+    ``body``: the parsed body, or the fast path's decoded request (``Analysis.decoded``)."""
+    if isinstance(body, Request):
+        body = _view(body)
     if not isinstance(body, Mapping):
         return ()
     messages = body.get("messages")
@@ -124,6 +132,32 @@ def check_continuity(body: Mapping[str, Any], lookup: Lookup) -> tuple[Finding, 
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def _view(req: Request) -> dict[str, Any]:
+    """What the checks below read of a decoded request, as the dict they take: container, thread, and in
+    a list as long as messages, the first user message and the last assistant message (None elsewhere:
+    the checks skip what is not a mapping). Two messages are converted, whatever the history's length."""
+    messages = req.messages
+    listed: list[Any] = [None] * len(messages)
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].role == "assistant":
+            listed[i] = _message_dict(messages[i])
+            break
+    for i, m in enumerate(messages):
+        if m.role == "user":
+            listed[i] = _message_dict(m)
+            break
+    view: dict[str, Any] = {"messages": listed}
+    for name in ("container", "thread"):
+        span = getattr(req, name)
+        if span is not UNSET:
+            view[name] = load(span)
+    return view
+
+
+def _message_dict(message: Any) -> dict[str, Any]:
+    return orjson.loads(msgspec.json.encode(message))
 
 
 def _str(value: Any) -> str:

@@ -76,7 +76,22 @@ class Analysis:
     findings: tuple[Finding, ...] = ()
     predicted: str = "ok"
     parse_error: str | None = None
-    body: dict | None = field(default=None, repr=False)
+    # the parsed body (a dict), or on the fast path the request's bytes or str, parsed on first access
+    _body: Any = field(default=None, repr=False, compare=False)
+    # on the fast path, the decoded request (a claude_otel.core.schema.Request) the cross-turn checks read
+    decoded: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def body(self) -> dict | None:
+        """The parsed body, for in-process follow-up checks (None when it was not parsed)."""
+        b = self._body
+        if b is None or b.__class__ is dict:
+            return b
+        import orjson  # the fast path keeps the bytes: parsed here, once, only when asked for
+
+        parsed = orjson.loads(b)
+        self._body = parsed if isinstance(parsed, dict) else None
+        return self._body
 
     @property
     def ok(self) -> bool:

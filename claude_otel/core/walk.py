@@ -12,9 +12,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from msgspec import UNSET
+
 from ._caches import GOOD_IDS as _GOOD_IDS  # shared with the compiled copy (see _native.py)
 from ._caches import GOOD_IDS_MAX as _GOOD_IDS_MAX
 from .findings import Collector, safe_name
+from .schema import (
+    BLOCK_TYPES,
+    DocumentBlock,
+    ImageBlock,
+    NestedText,
+    NestedToolReference,
+    RedactedThinkingBlock,
+    SearchResultBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 from .types import Shape
 
 TOOL_ID_RE = re.compile(r"[a-zA-Z0-9_-]+")
@@ -600,6 +615,260 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
             counts[key] = counts.get(key, 0) + n
     if has_tool_blocks:
         res.has_tool_blocks = True
+    shape.cache_control_count += cc
+    shape.tool_use_count += n_tool_use
+    shape.tool_result_count += n_tool_result
+    shape.thinking_block_count += n_thinking + n_redacted
+    return res
+
+
+def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
+    """The walk of the fast path, over `schema.Message` structs: the same Shape counts and Turn records as
+    `walk_messages` would make of the same body, or None (and the shape untouched) as soon as
+    `walk_messages` could emit a finding or meets a case this walk leaves to it (system messages, odd
+    tool_use fields, an assistant message ending in thinking). The schema has already checked every
+    type, so nothing here re-checks one; tests/core/test_fast_path.py compares the two walks."""
+    res = WalkResult()
+    turns = res.turns
+    seen_tool_ids: set[str] = set()
+    last_idx = len(messages) - 1
+    turn: Turn | None = None
+    id_match = TOOL_ID_RE.fullmatch
+    good_ids: set[str] = _GOOD_IDS
+    if len(good_ids) > _GOOD_IDS_MAX:
+        good_ids.clear()
+    good_add = good_ids.add
+    hist_append = res.history_tool_names.append
+    has_tool_blocks = False
+    cc = 0
+    n_text = n_tool_use = n_tool_result = n_thinking = n_redacted = 0
+    n_image = n_document = n_search = n_refs = 0
+    n_user = n_asst = 0
+    prev_role = None
+    # module globals are dict lookups to mypyc: the classes and the sentinel as locals
+    text_cls, result_cls, use_cls, image_cls = TextBlock, ToolResultBlock, ToolUseBlock, ImageBlock
+    thinking_cls, redacted_cls, doc_cls, search_cls = (
+        ThinkingBlock,
+        RedactedThinkingBlock,
+        DocumentBlock,
+        SearchResultBlock,
+    )
+    ntext_cls, nref_cls = NestedText, NestedToolReference
+    unset = UNSET
+    image_max = IMAGE_MAX_BYTES
+    i = -1
+    for m in messages:
+        i += 1
+        role = m.role
+        if role == "assistant":
+            n_asst += 1
+            is_asst, is_user = True, False
+        elif role == "user":
+            n_user += 1
+            is_asst, is_user = False, True
+        else:  # system messages (check_roles reads their content) and invalid roles: the full walk
+            return None
+        if role == prev_role and turn is not None:  # merged turn
+            turn.msgs.append(i)
+            track_a2 = is_user and turn.other_before_result is None
+            track_a3 = turn.tool_uses is not None and turn.text_after_tool_use is None
+        else:
+            turn = Turn()
+            turn.role = role
+            turn.msgs = [i]
+            turns.append(turn)
+            prev_role = role
+            track_a2 = is_user
+            track_a3 = False
+
+        content: Any = m.content
+        if type(content) is str:
+            s: str = content
+            if not s or s.isspace():
+                return None
+            turn.non_result_blocks += 1
+            n_text += 1
+            if turn.first_block_type is None:
+                turn.first_block_type = "text"
+            turn.last_block = s
+            if turn.tool_uses and turn.text_after_tool_use is None:
+                turn.text_after_tool_use = (i, 0)
+            if is_user and turn.other_before_result is None:
+                turn.other_before_result = (i, 0)
+            continue
+        blocks: list[Any] = content
+        if not blocks:
+            return None
+        msg_results = 0
+        j = -1
+        for b in blocks:
+            j += 1
+            c = type(b)
+            if c is text_cls:
+                txt: str = b.text
+                if not txt or txt.isspace():
+                    return None
+                n_text += 1
+                if b.cache_control:
+                    cc += 1
+                if track_a3 or track_a2:
+                    if track_a3:
+                        turn.text_after_tool_use = (i, j)
+                        track_a3 = False
+                    if track_a2:
+                        turn.other_before_result = (i, j)
+                        track_a2 = False
+            elif c is result_cls:
+                if not is_user:
+                    return None
+                tuid: str = b.tool_use_id
+                if tuid not in good_ids:
+                    if id_match(tuid) is None:
+                        return None
+                    good_add(tuid)
+                has_tool_blocks = True
+                n_tool_result += 1
+                if b.cache_control:
+                    cc += 1
+                rc: Any = b.content
+                if type(rc) is list:
+                    items: list[Any] = rc
+                    if not items:
+                        if b.is_error is True:
+                            return None
+                    elif len(items) == 1 and type(items[0]) is ntext_cls:
+                        n_text += 1  # the common case: one text block
+                        if items[0].cache_control:
+                            cc += 1
+                    else:
+                        k = -1
+                        for nb in items:
+                            k += 1
+                            nc = type(nb)
+                            if nc is ntext_cls:
+                                n_text += 1
+                            elif nc is nref_cls:
+                                n_refs += 1
+                                tn = nb.tool_name
+                                res.tool_refs.append(
+                                    (tn if type(tn) is str else None, f"messages.{i}.content.{j}.content.{k}")
+                                )
+                            elif nc is image_cls:
+                                src = nb.source
+                                if src is not unset and len(src) > image_max:
+                                    return None  # maybe too large: the full walk measures the base64
+                                n_image += 1
+                            elif nc is doc_cls:
+                                n_document += 1
+                            else:
+                                n_search += 1
+                            if nb.cache_control:
+                                cc += 1
+                elif (rc is None or rc == "") and b.is_error is True:
+                    return None
+                msg_results += 1
+                if msg_results == 1:
+                    turn.result_msgs += 1
+                if turn.results is None:
+                    turn.results = [(tuid, i, j)]
+                else:
+                    turn.results.append((tuid, i, j))
+            elif c is use_cls:
+                if (
+                    not is_asst
+                    or b.index is not unset
+                    or b.partial_json is not unset
+                    or b.text is not unset
+                    or b.caller is not unset
+                    or b.toolset_name is not unset
+                ):
+                    return None
+                tid: str = b.id
+                if tid in seen_tool_ids:
+                    return None
+                if tid not in good_ids:
+                    if id_match(tid) is None:
+                        return None
+                    good_add(tid)
+                seen_tool_ids.add(tid)
+                if b.cache_control:
+                    cc += 1
+                name: str = b.name
+                has_tool_blocks = True
+                n_tool_use += 1
+                hist_append((name, i, j))
+                if turn.tool_uses is None:
+                    turn.tool_uses = [(tid, i, j, name, False)]
+                else:
+                    turn.tool_uses.append((tid, i, j, name, False))
+                track_a3 = turn.text_after_tool_use is None
+            elif c is thinking_cls or c is redacted_cls:
+                if is_user or b.cache_control:
+                    return None
+                turn.has_thinking = True
+                if c is thinking_cls:
+                    n_thinking += 1
+                else:
+                    n_redacted += 1
+            else:
+                if c is image_cls:
+                    src = b.source
+                    if src is not unset and len(src) > image_max:
+                        return None
+                    n_image += 1
+                elif c is doc_cls:
+                    n_document += 1
+                else:
+                    n_search += 1
+                if b.cache_control:
+                    cc += 1
+                if track_a2:
+                    turn.other_before_result = (i, j)
+                    track_a2 = False
+                if track_a3 and c is not search_cls:
+                    turn.text_after_tool_use = (i, j)
+                    track_a3 = False
+
+        if is_user:
+            turn.non_result_blocks += len(blocks) - msg_results
+        else:
+            if turn.first_block_type is None:
+                turn.first_block_type = BLOCK_TYPES[type(blocks[0])]
+            last = blocks[-1]
+            lc = type(last)
+            if lc is thinking_cls or lc is redacted_cls:
+                return None  # thinking_final_block reads the last block as a dict: the full walk
+            # the checks read the last block of the final message (prefill): as the dict they expect
+            if lc is text_cls and i == last_idx:
+                turn.last_block = {"type": "text", "text": last.text}
+            else:
+                turn.last_block = last
+
+    # only now, with no way back to the full walk, does the shape change
+    by_role = shape.messages_by_role
+    counts = shape.block_counts
+    if n_user:
+        by_role["user"] = n_user
+    if n_asst:
+        by_role["assistant"] = n_asst
+    for key, n in (
+        ("text", n_text),
+        ("tool_use", n_tool_use),
+        ("tool_result", n_tool_result),
+        ("thinking", n_thinking),
+        ("redacted_thinking", n_redacted),
+        ("image", n_image),
+        ("document", n_document),
+        ("search_result", n_search),
+        ("tool_reference", n_refs),
+    ):
+        if n:
+            counts[key] = counts.get(key, 0) + n
+    if has_tool_blocks:
+        res.has_tool_blocks = True
+    shape.image_count += n_image
+    shape.document_count += n_document
+    shape.tool_reference_count += n_refs
     shape.cache_control_count += cc
     shape.tool_use_count += n_tool_use
     shape.tool_result_count += n_tool_result

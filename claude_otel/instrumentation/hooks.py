@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import orjson
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, Span
 
@@ -224,12 +223,9 @@ class Instrumentation:
             findings = tuple(analysis.findings)
             if predicted == "unparsed":
                 self.internal("body_unparseable", analysis.parse_error or "")
-            body = analysis.body
-            if body is None and predicted not in ("skipped", "unparsed"):
-                body = _loads(raw)  # the core gave no parsed body: parse once for the cross-turn checks
-            if not model and isinstance(body, dict):
-                model = body.get("model")
-            if isinstance(body, dict) and match.endpoint == "messages":
+            # the fast path's decoded request, or the parsed body: never a second parse of the bytes
+            body: Any = analysis.decoded if analysis.decoded is not None else analysis.body
+            if body is not None and match.endpoint == "messages":
                 try:
                     extra = check_continuity(body, self.state.get)
                 except Exception as exc:
@@ -552,11 +548,3 @@ def _retry_count(headers: Any) -> int | None:
         return int(value)
     except ValueError:
         return None
-
-
-def _loads(raw: bytes) -> dict | None:
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    return obj if isinstance(obj, dict) else None

@@ -1,0 +1,173 @@
+"""The well-formed request, as msgspec structs: the decode of the fast path.
+
+`decode_request(raw)` reads a request body into the structs below, or returns None. The schema accepts
+only the common, well-typed shape: messages whose content is a string or a list of text, image,
+document, search_result, tool_use, tool_result, thinking and redacted_thinking blocks, with the fields the
+walk reads typed as the API wants them. Anything else (another block type, a field of the wrong type, a
+missing required field, a body that is not valid JSON) fails the decode, and `analyze()` takes the full
+path (orjson, then `walk_messages`), which reports what is wrong. So the schema never decides a finding:
+it only decides which path runs.
+
+What no rule reads is not built: tool inputs are skipped (an empty struct checks that each is an object),
+the text of blocks nested in a tool_result is skipped, and `tools`, `system` and the small top-level
+fields are kept as `Raw` byte spans, loaded one by one with orjson only when a check reads them (so
+their values are exactly what the full path sees). Unknown fields are ignored, as the full walk ignores
+them; the fields it does read are declared, so their presence is seen.
+
+The structs are not tracked by the cyclic collector (`gc=False`: they hold no cycles), so decoding a
+long history triggers no collection passes over them.
+
+One difference in what is rejected: msgspec does not check that the bytes inside a skipped value (tool
+input, tools, system, image source) are valid UTF-8, where orjson refuses the whole body. Such a body is
+analysed on the fast path instead of being reported unparsed (the API rejects it either way).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+from msgspec import UNSET, Raw, Struct, UnsetType
+
+
+class _Object(Struct, gc=False):
+    """Any JSON object, its members skipped (a tool's input)."""
+
+
+class _Block(Struct, tag_field="type", gc=False):
+    pass
+
+
+class TextBlock(_Block, tag="text"):
+    text: str
+    cache_control: Any = None
+
+
+class ImageBlock(_Block, tag="image"):
+    source: Raw | UnsetType = UNSET  # only its length is read: the base64 string is shorter than the span
+    cache_control: Any = None
+
+
+class DocumentBlock(_Block, tag="document"):
+    cache_control: Any = None
+
+
+class SearchResultBlock(_Block, tag="search_result"):
+    cache_control: Any = None
+
+
+class ToolUseBlock(_Block, tag="tool_use"):
+    id: str
+    name: str
+    input: _Object
+    cache_control: Any = None
+    # present only on odd blocks (streaming leftovers, programmatic calls, MCP toolsets): the full path
+    index: Any = UNSET
+    partial_json: Any = UNSET
+    text: Any = UNSET
+    caller: Any = UNSET
+    toolset_name: Any = UNSET
+
+
+class ThinkingBlock(_Block, tag="thinking"):
+    thinking: str
+    signature: str
+    cache_control: Any = None
+
+
+class RedactedThinkingBlock(_Block, tag="redacted_thinking"):
+    data: str
+    cache_control: Any = None
+
+
+# blocks inside a tool_result's content: only their type, cache_control and what the checks read
+class NestedText(_Block, tag="text"):
+    cache_control: Any = None
+
+
+class NestedToolReference(_Block, tag="tool_reference"):
+    tool_name: Any = None
+    cache_control: Any = None
+
+
+NestedBlock = NestedText | ImageBlock | DocumentBlock | SearchResultBlock | NestedToolReference
+
+
+class ToolResultBlock(_Block, tag="tool_result"):
+    tool_use_id: str
+    content: str | list[NestedBlock] | None = None
+    is_error: Any = None
+    cache_control: Any = None
+
+
+Block = (
+    TextBlock
+    | ImageBlock
+    | DocumentBlock
+    | SearchResultBlock
+    | ToolUseBlock
+    | ToolResultBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+)
+
+
+class Message(Struct, gc=False):
+    role: str
+    content: str | list[Block]
+
+
+class SystemBlock(Struct, gc=False):
+    """One block of the top-level system list: only its cache_control is read (the text is skipped)."""
+
+    cache_control: Any = None
+
+
+class Request(Struct, gc=False):
+    messages: list[Message]
+    # scalars typed as the API wants them (another type fails the decode: the full path reports it)
+    model: str | UnsetType = UNSET
+    max_tokens: int | UnsetType = UNSET
+    stream: bool | UnsetType = UNSET
+    temperature: int | float | UnsetType = UNSET
+    system: str | list[SystemBlock] | UnsetType = UNSET
+    # the rest as byte spans (UNSET when absent): tools[] is checked by span (see check_tools_span), the
+    # small objects are loaded by orjson when present (see load)
+    tools: Raw | UnsetType = UNSET
+    thinking: Raw | UnsetType = UNSET
+    tool_choice: Raw | UnsetType = UNSET
+    container: Raw | UnsetType = UNSET
+    thread: Raw | UnsetType = UNSET
+    cache_control: Raw | UnsetType = UNSET
+
+
+# the top-level fields read as spans and loaded when present (tools, system and messages are apart)
+SPAN_FIELDS = ("thinking", "tool_choice", "container", "thread", "cache_control")
+# the top-level fields decoded as Python values
+SCALAR_FIELDS = ("model", "max_tokens", "stream", "temperature")
+
+_DECODER = msgspec.json.Decoder(Request)
+BLOCK_TYPES: dict[type, str] = {
+    TextBlock: "text",
+    ImageBlock: "image",
+    DocumentBlock: "document",
+    SearchResultBlock: "search_result",
+    ToolUseBlock: "tool_use",
+    ToolResultBlock: "tool_result",
+    ThinkingBlock: "thinking",
+    RedactedThinkingBlock: "redacted_thinking",
+}
+
+
+def decode_request(raw: bytes | bytearray | memoryview | str) -> Request | None:
+    """The body as a Request, or None when it does not fit the schema (the full path then runs)."""
+    try:
+        return _DECODER.decode(raw)
+    except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
+        return None
+
+
+def load(raw: Raw) -> Any:
+    """One Raw span as orjson reads it (the same values the full path sees)."""
+    return orjson.loads(memoryview(raw))

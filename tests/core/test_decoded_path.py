@@ -1,0 +1,337 @@
+"""The fast path (schema.decode_request + walk_decoded) against the full path (orjson + walk_messages).
+
+`analyze()` of bytes must say exactly the same with the fast path on and off: the same shape, the same
+findings in the same order, the same prediction. The fast path may only hand a body back to the full
+path, never decide differently. Bodies: the rule catalogue, the modern valid requests, the benchmark
+transcripts, and hypothesis-made near-valid requests (a valid tool loop with a few mutations each, so
+that both paths and every hand-back are reached). Also: the fast path is really taken for the usual
+bodies (so a schema that drifts from what clients send fails here), the cross-turn checks read the
+decoded request exactly as the parsed body, and `Analysis.body` still gives the parsed body."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from core_bodies import wire
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_modern import VALID
+from test_rules import CASES
+
+from claude_otel.core import analysis, analyze, clear_caches
+from claude_otel.core.continuity import ResponseRecord, check_continuity, text_digest
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextmanager
+def full_path_only() -> Iterator[None]:
+    analysis._FAST_PATH = False
+    try:
+        yield
+    finally:
+        analysis._FAST_PATH = True
+
+
+def both(raw: bytes, **kw: Any) -> Any:
+    """Analyse with the fast path and without; assert they agree; return the fast path's Analysis."""
+    clear_caches()
+    fast = analyze(raw, **kw)
+    clear_caches()
+    with full_path_only():
+        full = analyze(raw, **kw)
+    assert full.decoded is None
+    assert fast.as_dict() == full.as_dict()
+    assert fast.parse_error is None or not fast.parse_error.startswith("internal")
+    return fast
+
+
+def bench_bodies() -> list[tuple[str, bytes]]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_analysis import CASES as BENCH
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return [(name, make()) for name, make in BENCH]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_rule_catalogue_bodies_agree(case: tuple) -> None:
+    _rule, provider, _severity, bad, good = case
+    for b in (bad, good):
+        both(wire(b), provider=provider)
+        both(wire(b).decode(), provider=provider)  # str input takes the fast path too
+
+
+@pytest.mark.parametrize("name", list(VALID))
+def test_modern_valid_requests_agree(name: str) -> None:
+    both(wire(VALID[name]))
+
+
+def test_benchmark_transcripts_take_the_fast_path() -> None:
+    for name, raw in bench_bodies():
+        a = both(raw)
+        assert a.decoded is not None, name
+        assert a.predicted == "ok", name
+
+
+def test_pairing_errors_are_found_on_the_fast_path() -> None:
+    """The walk hands back only what it would report itself: the cross-block checks run on its turns."""
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 100,
+        "messages": [
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "calling"},
+                    {"type": "tool_use", "id": "toolu_01A", "name": "f", "input": {}},
+                    {"type": "tool_use", "id": "toolu_01B", "name": "f", "input": {}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_01A", "content": "x"}],
+            },
+        ],
+    }
+    a = both(wire(body))
+    assert a.decoded is not None
+    assert "tool_result_missing" in [f.rule for f in a.findings]
+
+
+# --- near-valid requests ------------------------------------------------------------------------------
+
+
+def one_in(n: int) -> st.SearchStrategy[bool]:
+    """True about once in n draws (st.integers leans to its bounds, which would make odd cases common)."""
+    return st.sampled_from([False] * (n - 1) + [True])
+
+
+ODD_IDS = ["toolu 01D", "toolu_00", "", "toolu_é"]  # a bad pattern; toolu_00 may repeat
+# mostly plain text, sometimes empty, blank, trailing-space or non-ASCII-space text
+TEXTS = st.sampled_from(["hello"] * 12 + ["", "  ", "\n", "trailing ", "\\u00a0", "é", "\u3000", "x" * 40])
+CACHE = [{"type": "ephemeral"}, None, {}, 0, "yes"]
+ODD_FIELDS = ["index", "partial_json", "text", "caller", "toolset_name", "citations", "extra"]
+
+
+@st.composite
+def nested(draw: st.DrawFn) -> dict:
+    kind = draw(
+        st.sampled_from(["text"] * 4 + ["image", "document", "search_result", "tool_reference", "other"])
+    )
+    b: dict = {"type": kind}
+    if kind == "text":
+        b["text"] = draw(TEXTS)
+    elif kind == "image":
+        b["source"] = {"type": "base64", "media_type": "image/png", "data": "AAAA"}
+    elif kind == "tool_reference":
+        b["tool_name"] = draw(st.sampled_from(["get_weather", "deferred_tool", 5]))
+    if draw(one_in(4)):
+        b["cache_control"] = draw(st.sampled_from(CACHE))
+    return b
+
+
+@st.composite
+def assistant_blocks(draw: st.DrawFn, ids: list[str]) -> list[dict]:
+    blocks: list[dict] = []
+    if draw(one_in(3)):
+        blocks.append({"type": "thinking", "thinking": draw(TEXTS), "signature": "c2ln"})
+    if not ids or draw(one_in(7)):  # (a turn with nothing at all is rare)
+        blocks.append({"type": "text", "text": draw(TEXTS)})
+    if draw(one_in(7)):
+        blocks.append({"type": "redacted_thinking", "data": "ZGF0YQ=="})
+    for i in ids:
+        use: dict = {"type": "tool_use", "id": i, "name": "get_weather", "input": {"q": [1, {"a": None}]}}
+        if draw(one_in(9)):
+            use[draw(st.sampled_from(ODD_FIELDS))] = draw(st.sampled_from([None, 1, "x", {"type": "direct"}]))
+        if draw(one_in(9)):
+            use["input"] = draw(st.sampled_from([[], "x", None]))
+        blocks.append(use)
+    if draw(one_in(9)):
+        blocks.insert(draw(st.integers(0, len(blocks))), draw(nested()))
+    if draw(one_in(9)):
+        blocks.append({"type": "thinking", "thinking": "late", "signature": "c2ln"})
+    return blocks
+
+
+@st.composite
+def results(draw: st.DrawFn, ids: list[str]) -> list[dict] | str:
+    answered = list(draw(st.permutations(ids))) if ids else []
+    if draw(one_in(5)):
+        answered = answered[: draw(st.integers(0, len(answered)))]
+    out: list[dict] = []
+    for i in answered:
+        r: dict = {"type": "tool_result", "tool_use_id": i}
+        shape = draw(st.integers(0, 6))
+        if shape == 0:
+            r["content"] = draw(TEXTS)
+        elif shape == 1:
+            r["content"] = draw(st.lists(nested(), max_size=3))
+        elif shape == 2:
+            pass  # no content
+        elif shape == 3:
+            r["content"] = None
+        else:
+            r["content"] = [{"type": "text", "text": "result"}]
+        if draw(one_in(5)):
+            r["is_error"] = draw(st.sampled_from([True, False, None]))
+        if draw(one_in(6)):
+            r["cache_control"] = draw(st.sampled_from(CACHE))
+        out.append(r)
+    if draw(one_in(6)):
+        out.insert(draw(st.integers(0, len(out))), {"type": "text", "text": draw(TEXTS)})
+    if not out:
+        return draw(st.sampled_from(["next", "", " "]))
+    return out
+
+
+USUAL: dict[str, list[Any]] = {  # the values clients send; near_valid also draws odd ones
+    "model": ["claude-sonnet-4-5", "claude-opus-4-6"],
+    "max_tokens": [1024, 32000],
+    "stream": [True, False],
+    "temperature": [1, 0.5],
+    "system": ["be brief", [{"type": "text", "text": "s", "cache_control": {"type": "ephemeral"}}]],
+    "thinking": [{"type": "adaptive"}, {"type": "enabled", "budget_tokens": 2048}],
+    "tool_choice": [{"type": "auto"}],
+    "tools": [[{"name": "get_weather", "input_schema": {"type": "object"}}]],
+    "container": ["container_1"],
+    "thread": [{"type": "create"}],
+    "cache_control": [{"type": "ephemeral"}],
+}
+
+
+@st.composite
+def near_valid(draw: st.DrawFn) -> dict:
+    messages: list[dict] = [{"role": "user", "content": draw(st.sampled_from(["go"] * 6 + ["", " "]))}]
+    for turn in range(draw(st.integers(1, 4))):
+        ids = [f"toolu_{turn}{k}" for k in range(draw(st.integers(0, 3)))]
+        if ids and draw(one_in(7)):
+            ids[draw(st.integers(0, len(ids) - 1))] = draw(st.sampled_from(ODD_IDS))
+        messages.append({"role": "assistant", "content": draw(assistant_blocks(ids))})
+        messages.append({"role": "user", "content": draw(results(ids))})
+        if draw(one_in(13)):
+            messages.append({"role": draw(st.sampled_from(["system", "user", "tool"])), "content": "note"})
+    if draw(st.booleans()):
+        messages.pop()
+    body: dict = {"messages": messages}
+    top = {
+        "model": st.sampled_from(["claude-sonnet-4-5", "claude-opus-4-6", "claude-3-haiku-20240307", "", 5]),
+        "max_tokens": st.sampled_from([1024, 64000, 10**30, -1, 1.5, True, None]),
+        "stream": st.sampled_from([True, False, None]),
+        "temperature": st.sampled_from([1, 0.5, 2, 1.0, "hot"]),
+        "system": st.sampled_from(
+            ["be brief", [{"type": "text", "text": "s", "cache_control": {"type": "ephemeral"}}], [], 5]
+        ),
+        "thinking": st.sampled_from(
+            [{"type": "enabled", "budget_tokens": 2048}, {"type": "adaptive"}, {"type": "enabled"}, "x"]
+        ),
+        "tool_choice": st.sampled_from([{"type": "auto"}, {"type": "any"}, {"type": "tool"}, None]),
+        "tools": st.sampled_from(
+            [
+                [{"name": "get_weather", "input_schema": {"type": "object"}}],
+                [{"name": "get_weather", "input_schema": {"type": "object"}, "defer_loading": True}],
+                [],
+                {"x": 1},
+            ]
+        ),
+        "container": st.sampled_from(["container_1", {"id": "container_1"}, None]),
+        "thread": st.sampled_from([{"type": "continue", "previous_message_id": "msg_1"}, {"type": "create"}]),
+        "cache_control": st.sampled_from([{"type": "ephemeral"}, None]),
+    }
+    for key, strategy in top.items():
+        if draw(one_in(3)):
+            body[key] = draw(strategy) if draw(one_in(4)) else draw(st.sampled_from(USUAL[key]))
+    return body
+
+
+@SETTINGS
+@given(near_valid(), st.sampled_from(["anthropic", "bedrock", "vertex"]))
+def test_near_valid_requests_agree(body: dict, provider: str) -> None:
+    both(json.dumps(body).encode(), provider=provider)  # json: big integers too
+
+
+def test_near_valid_requests_reach_both_paths() -> None:
+    """The generator above is only a test of the fast path if it reaches it, and the hand-backs."""
+    taken = handed_back = 0
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(near_valid())
+    def count(body: dict) -> None:
+        nonlocal taken, handed_back
+        if analyze(json.dumps(body).encode()).decoded is not None:
+            taken += 1
+        else:
+            handed_back += 1
+
+    count()
+    assert taken > 50 and handed_back > 50, (taken, handed_back)
+
+
+# --- what the fast path hands on -----------------------------------------------------------------------
+
+
+def test_analysis_body_is_the_parsed_body_on_the_fast_path() -> None:
+    raw = wire(VALID["tool_loop"])
+    a = analyze(raw)
+    assert a.decoded is not None
+    assert a.body == orjson.loads(raw)
+    assert a.body is a.body  # parsed once
+
+
+def _records(body: dict) -> dict[str, ResponseRecord]:
+    """A store that remembers, for the last assistant message, what the API 'returned': some changed."""
+    msgs = body["messages"]
+    last = max(i for i, m in enumerate(msgs) if m["role"] == "assistant")
+    blocks = msgs[last]["content"]
+    ids = tuple(b["id"] for b in blocks if b.get("type") == "tool_use")
+    thinking = tuple(
+        ("thinking", text_digest(b["thinking"] + "x"), text_digest(b["signature"]))
+        for b in blocks
+        if b.get("type") == "thinking"
+    )
+    rec = ResponseRecord("msg_1", tool_use_ids=ids, container_id="container_9", thinking=thinking)
+    return {k: rec for k in rec.index_keys()}
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_cross_turn_checks_read_the_decoded_request_as_the_parsed_body(thread: bool) -> None:
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 100,
+        "container": "container_1",
+        "messages": [
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "plan", "signature": "c2ln"},
+                    {"type": "tool_use", "id": "toolu_01A", "name": "f", "input": {}},
+                    {"type": "tool_use", "id": "toolu_01B", "name": "f", "input": {}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_01A", "content": "x"}],
+            },
+        ],
+    }
+    if thread:
+        body["thread"] = {"type": "continue", "previous_message_id": "msg_1"}
+    store = _records(body)
+    a = analyze(wire(body))
+    assert a.decoded is not None
+    from_decoded = check_continuity(a.decoded, store.get)
+    assert from_decoded == check_continuity(orjson.loads(wire(body)), store.get)
+    rules = {f.rule for f in from_decoded}
+    assert {"container_mismatch", "thinking_modified"} <= rules
+    assert ("thread_results_mismatch" in rules) is thread
