@@ -29,7 +29,7 @@ from .checks_request import (
 from .findings import Collector
 from .gcpause import gc_paused
 from .models import ModelCapabilities, model_capabilities
-from .schema import SCALAR_FIELDS, SPAN_FIELDS, UNSET, Request, decode_request, load
+from .schema import UNSET, Request, decode_request, load
 from .types import PROVIDERS, Analysis, Finding, Shape
 from .walk import WalkResult
 
@@ -192,10 +192,25 @@ def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[st
     if res is None:
         return False
     # the walk emitted nothing: the request-level findings come first, as on the full path
-    top = {name: v for name in SCALAR_FIELDS if (v := getattr(req, name)) is not UNSET}
-    for name in SPAN_FIELDS:
-        if (raw := getattr(req, name)) is not UNSET:
-            top[name] = load(raw)
+    top: dict[str, Any] = {}  # the top-level fields the checks read (spelled out: no getattr by name)
+    if (v := req.model) is not UNSET:
+        top["model"] = v
+    if (v := req.max_tokens) is not UNSET:
+        top["max_tokens"] = v
+    if (v := req.stream) is not UNSET:
+        top["stream"] = v
+    if (v := req.temperature) is not UNSET:
+        top["temperature"] = v
+    if (raw := req.thinking) is not UNSET:
+        top["thinking"] = load(raw)
+    if (raw := req.tool_choice) is not UNSET:
+        top["tool_choice"] = load(raw)
+    if (raw := req.container) is not UNSET:
+        top["container"] = load(raw)
+    if (raw := req.thread) is not UNSET:
+        top["thread"] = load(raw)
+    if (raw := req.cache_control) is not UNSET:
+        top["cache_control"] = load(raw)
     span = req.tools
     caps, thinking, tools, continuing = _request_checks(
         top, None, None if span is UNSET else span, shape, out, betas
@@ -220,10 +235,9 @@ def _request_checks(
     findings); `top` holds the top-level fields other than messages and system; tools[] comes as its
     value or, on the fast path, as its byte span."""
     get = top.get
-    tools_out = out
+    tools_info = None
     if tools_span is not None:  # checked first (check_top_level reads its value), reported in order
-        tools_out = Collector(out.provider)
-        tools_value, tools_info = check_tools_span(tools_span, tools_out)
+        tools_value, tools_info, tools_findings = check_tools_span(tools_span, out.provider)
     model = get("model")
     if isinstance(model, str):
         shape.model = model[:_MAX_MODEL_LEN]
@@ -234,11 +248,11 @@ def _request_checks(
     caps = model_capabilities(model) if isinstance(model, str) else None
     thinking = check_top_level(top, shape, out, caps, betas, tools_value)
 
-    if tools_out is out:
+    if tools_info is None:
         tools = check_tools(tools_value, out)
     else:
         tools = tools_info
-        out.items.extend(tools_out.items)
+        out.items.extend(tools_findings)
     shape.tools_declared = tools.declared
     shape.tools_deferred = tools.deferred
     shape.tool_choice = check_tool_choice(get("tool_choice"), shape, out)

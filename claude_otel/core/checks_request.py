@@ -101,29 +101,30 @@ def check_tools(tools: Any, out: Collector) -> ToolsInfo:
     return info
 
 
-def check_tools_span(raw: Raw, out: Collector) -> tuple[Any, ToolsInfo]:
-    """check_tools for the fast path, from the tools[] byte span: (the parsed tools, their ToolsInfo).
+def check_tools_span(raw: Raw, provider: str) -> tuple[Any, ToolsInfo, tuple[Finding, ...]]:
+    """check_tools for the fast path, from the tools[] byte span: (the parsed tools, their ToolsInfo,
+    the findings, for the caller to report in its order).
 
     A span byte-equal to one seen before (a memcmp) reuses its parsed value, ToolsInfo and findings
     without loading it; the cache keeps its own copy of the bytes."""
-    key = (out.provider, len(raw))
+    key = (provider, len(raw))
     bucket = _SPAN_CACHE.get(key)
     if bucket is not None:
         for cached, parsed, info, findings in bucket:
             if cached == raw:
-                out.items.extend(findings)
-                return parsed, info
+                return parsed, info, findings
     parsed = load(raw)
-    mark = len(out.items)
+    out = Collector(provider)
     info = check_tools(parsed, out)
+    findings = tuple(out.items)
     if bucket is None:
         if len(_SPAN_CACHE) >= _TOOLS_CACHE_KEYS:
             _SPAN_CACHE.clear()
         bucket = _SPAN_CACHE[key] = []
     if len(bucket) >= _TOOLS_CACHE_PER_KEY:
         bucket.pop(0)
-    bucket.append((raw.copy(), parsed, info, tuple(out.items[mark:])))
-    return parsed, info
+    bucket.append((raw.copy(), parsed, info, findings))
+    return parsed, info, findings
 
 
 def _check_tools(tools: list, out: Collector) -> ToolsInfo:

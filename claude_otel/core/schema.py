@@ -142,11 +142,6 @@ class Request(Struct, gc=False):
     cache_control: Raw | UnsetType = UNSET
 
 
-# the top-level fields read as spans and loaded when present (tools, system and messages are apart)
-SPAN_FIELDS = ("thinking", "tool_choice", "container", "thread", "cache_control")
-# the top-level fields decoded as Python values
-SCALAR_FIELDS = ("model", "max_tokens", "stream", "temperature")
-
 _DECODER = msgspec.json.Decoder(Request)
 BLOCK_TYPES: dict[type, str] = {
     TextBlock: "text",
