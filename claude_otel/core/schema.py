@@ -24,11 +24,15 @@ analysed on the fast path instead of being reported unparsed (the API rejects it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import orjson
 from msgspec import UNSET, Raw, Struct, UnsetType
+
+# a field that must be absent: any value fails the decode (no integer is >= 1 and <= 0), so a block that
+# carries it goes to the full path without the walk looking
+Absent = Annotated[int, msgspec.Meta(ge=1, le=0)] | UnsetType
 
 
 class _Object(Struct, gc=False):
@@ -63,22 +67,22 @@ class ToolUseBlock(_Block, tag="tool_use"):
     input: _Object
     cache_control: Any = None
     # present only on odd blocks (streaming leftovers, programmatic calls, MCP toolsets): the full path
-    index: Any = UNSET
-    partial_json: Any = UNSET
-    text: Any = UNSET
-    caller: Any = UNSET
-    toolset_name: Any = UNSET
+    index: Absent = UNSET
+    partial_json: Absent = UNSET
+    text: Absent = UNSET
+    caller: Absent = UNSET
+    toolset_name: Absent = UNSET
 
 
 class ThinkingBlock(_Block, tag="thinking"):
     thinking: str
     signature: str
-    cache_control: Any = None
+    cache_control: Absent = UNSET  # cache_control_on_thinking: the full path
 
 
 class RedactedThinkingBlock(_Block, tag="redacted_thinking"):
     data: str
-    cache_control: Any = None
+    cache_control: Absent = UNSET
 
 
 # blocks inside a tool_result's content: only their type, cache_control and what the checks read

@@ -656,6 +656,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
     ntext_cls, nref_cls = NestedText, NestedToolReference
     unset = UNSET
     image_max = IMAGE_MAX_BYTES
+    block_types = BLOCK_TYPES
     i = -1
     for m in messages:
         i += 1
@@ -774,14 +775,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
                 else:
                     turn.results.append((tuid, i, j))
             elif c is use_cls:
-                if (
-                    not is_asst
-                    or b.index is not unset
-                    or b.partial_json is not unset
-                    or b.text is not unset
-                    or b.caller is not unset
-                    or b.toolset_name is not unset
-                ):
+                if not is_asst:  # (streaming leftovers, caller, toolset_name: the schema hands them back)
                     return None
                 tid: str = b.id
                 if tid in seen_tool_ids:
@@ -803,7 +797,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
                     turn.tool_uses.append((tid, i, j, name, False))
                 track_a3 = turn.text_after_tool_use is None
             elif c is thinking_cls or c is redacted_cls:
-                if is_user or b.cache_control:
+                if is_user:  # (cache_control on thinking: the schema hands it back)
                     return None
                 turn.has_thinking = True
                 if c is thinking_cls:
@@ -833,7 +827,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
             turn.non_result_blocks += len(blocks) - msg_results
         else:
             if turn.first_block_type is None:
-                turn.first_block_type = BLOCK_TYPES[type(blocks[0])]
+                turn.first_block_type = block_types[type(blocks[0])]
             last = blocks[-1]
             lc = type(last)
             if lc is thinking_cls or lc is redacted_cls:

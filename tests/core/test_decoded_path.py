@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import pytest
 from core_bodies import wire
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from test_modern import VALID
 from test_rules import CASES
@@ -264,6 +264,7 @@ def test_near_valid_requests_reach_both_paths() -> None:
     """The generator above is only a test of the fast path if it reaches it, and the hand-backs."""
     taken = handed_back = 0
 
+    @seed(1)  # a fixed draw: the proportions are a property of the generator, not of a run
     @settings(max_examples=300, deadline=None, database=None)
     @given(near_valid())
     def count(body: dict) -> None:
