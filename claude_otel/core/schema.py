@@ -66,12 +66,12 @@ class ToolUseBlock(_Block, tag="tool_use"):
     name: str
     input: _Object
     cache_control: Any = None
-    # present only on odd blocks (streaming leftovers, programmatic calls, MCP toolsets): the full path
+    caller: Any = UNSET  # the SDK echoes the API's {"type": "direct"}; code_execution callers matter
+    toolset_name: Any = UNSET  # present (even null): an MCP toolset member, not a tools[] entry
+    # streaming leftovers (tool_use_streaming_fields): the full path reports them
     index: Absent = UNSET
     partial_json: Absent = UNSET
     text: Absent = UNSET
-    caller: Absent = UNSET
-    toolset_name: Absent = UNSET
 
 
 class ThinkingBlock(_Block, tag="thinking"):

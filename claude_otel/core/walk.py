@@ -775,7 +775,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
                 else:
                     turn.results.append((tuid, i, j))
             elif c is use_cls:
-                if not is_asst:  # (streaming leftovers, caller, toolset_name: the schema hands them back)
+                if not is_asst:  # (streaming leftovers: the schema hands them back)
                     return None
                 tid: str = b.id
                 if tid in seen_tool_ids:
@@ -790,11 +790,14 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
                 name: str = b.name
                 has_tool_blocks = True
                 n_tool_use += 1
-                hist_append((name, i, j))
+                caller = b.caller
+                ce = type(caller) is dict and str(caller.get("type")).startswith("code_execution")
+                if b.toolset_name is unset:
+                    hist_append((name, i, j))
                 if turn.tool_uses is None:
-                    turn.tool_uses = [(tid, i, j, name, False)]
+                    turn.tool_uses = [(tid, i, j, name, ce)]
                 else:
-                    turn.tool_uses.append((tid, i, j, name, False))
+                    turn.tool_uses.append((tid, i, j, name, ce))
                 track_a3 = turn.text_after_tool_use is None
             elif c is thinking_cls or c is redacted_cls:
                 if is_user:  # (cache_control on thinking: the schema hands it back)

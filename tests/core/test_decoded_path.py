@@ -83,6 +83,19 @@ def test_benchmark_transcripts_take_the_fast_path() -> None:
         assert a.predicted == "ok", name
 
 
+def test_what_the_sdk_echoes_takes_the_fast_path() -> None:
+    """The SDK sends back response.content as the API returned it: citations null, caller direct."""
+    raw = (
+        b'{"max_tokens":10,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":'
+        b'[{"citations":null,"text":"calling","type":"text"},{"id":"toolu_01A","caller":{"type":"direct"},'
+        b'"input":{"a":1},"name":"f","type":"tool_use"}]},{"role":"user","content":[{"type":"tool_result",'
+        b'"tool_use_id":"toolu_01A","content":"x"}]}],"model":"claude-sonnet-4-5",'
+        b'"tools":[{"name":"f","input_schema":{"type":"object"}}]}'
+    )  # the body anthropic 2.x sent for such a turn (captured through a mock transport)
+    a = both(raw)
+    assert a.decoded is not None and a.predicted == "ok"
+
+
 def test_pairing_errors_are_found_on_the_fast_path() -> None:
     """The walk hands back only what it would report itself: the cross-block checks run on its turns."""
     body = {
@@ -152,8 +165,10 @@ def assistant_blocks(draw: st.DrawFn, ids: list[str]) -> list[dict]:
         blocks.append({"type": "redacted_thinking", "data": "ZGF0YQ=="})
     for i in ids:
         use: dict = {"type": "tool_use", "id": i, "name": "get_weather", "input": {"q": [1, {"a": None}]}}
-        if draw(one_in(9)):
-            use[draw(st.sampled_from(ODD_FIELDS))] = draw(st.sampled_from([None, 1, "x", {"type": "direct"}]))
+        if draw(one_in(5)):
+            use[draw(st.sampled_from(ODD_FIELDS))] = draw(
+                st.sampled_from([None, 1, "x", {"type": "direct"}, {"type": "code_execution_20250825"}])
+            )
         if draw(one_in(9)):
             use["input"] = draw(st.sampled_from([[], "x", None]))
         blocks.append(use)
