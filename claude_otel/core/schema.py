@@ -9,10 +9,12 @@ path (orjson, then `walk_messages`), which reports what is wrong. So the schema 
 it only decides which path runs.
 
 What no rule reads is not built: tool inputs are skipped (an empty struct checks that each is an object),
-the text of blocks nested in a tool_result is skipped, and `tools`, `system` and the small top-level
-fields are kept as `Raw` byte spans, loaded one by one with orjson only when a check reads them (so
-their values are exactly what the full path sees). Unknown fields are ignored, as the full walk ignores
-them; the fields it does read are declared, so their presence is seen.
+the text of blocks nested in a tool_result and of system blocks is skipped, image sources and `tools` are
+kept as `Raw` byte spans (a length, a memcmp), and the small top-level objects (thinking, tool_choice,
+container, thread, cache_control) are spans loaded with orjson when present, so the checks see exactly the
+values the full path sees. Scalars are typed (model a str, max_tokens an int, ...). Unknown fields are
+ignored, as the full walk ignores them; the fields it reads are declared, so their presence is seen, and
+the ones whose presence alone is a finding are `Absent`: any value fails the decode.
 
 The structs are not tracked by the cyclic collector (`gc=False`: they hold no cycles), so decoding a
 long history triggers no collection passes over them.

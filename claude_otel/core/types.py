@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import orjson
+
 SEVERITIES: tuple[str, ...] = ("error", "warning")
 PROVIDERS: tuple[str, ...] = ("anthropic", "bedrock", "vertex")
 PREDICTIONS: tuple[str, ...] = ("error", "warning", "ok", "unparsed", "skipped")
@@ -87,9 +89,7 @@ class Analysis:
         b = self._body
         if b is None or b.__class__ is dict:
             return b
-        import orjson  # the fast path keeps the bytes: parsed here, once, only when asked for
-
-        parsed = orjson.loads(b)
+        parsed = orjson.loads(b)  # the fast path kept the bytes: parsed here, once, only when asked for
         self._body = parsed if isinstance(parsed, dict) else None
         return self._body
 

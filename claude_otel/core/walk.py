@@ -1,10 +1,12 @@
-"""The single pass over a parsed request body.
+"""The single pass over a request's messages, in its two forms.
 
-`walk_messages` visits every message and content block once. It fills the Shape counters, emits the
-findings that need only one block (field presence, id patterns, empty text, media sizes, placement),
-and summarises each merged turn (consecutive same-role messages, as the API merges them) into a
-`Turn` record that the sequence and pairing checks read. Nothing else in the core iterates blocks.
-No text, input, output or base64 is copied: only lengths, ids, names and types.
+`walk_messages` visits every message and content block of a parsed body (dicts) once. It fills the Shape
+counters, emits the findings that need only one block (field presence, id patterns, empty text, media
+sizes, placement), and summarises each merged turn (consecutive same-role messages, as the API merges
+them) into a `Turn` record that the sequence and pairing checks read. `walk_decoded` does the same over
+the fast path's structs (schema.py) for bodies that need none of those findings, and hands the body back
+(None) at the first block that might. Nothing else in the core iterates blocks. No text, input, output or
+base64 is copied: only lengths, ids, names and types.
 """
 
 from __future__ import annotations
