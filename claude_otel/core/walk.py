@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from msgspec import UNSET
-
 from ._caches import GOOD_IDS as _GOOD_IDS  # shared with the compiled copy (see _native.py)
 from ._caches import GOOD_IDS_MAX as _GOOD_IDS_MAX
 from .findings import Collector, safe_name
-from .schema import (
+from .schema import (  # (msgspec's UNSET through schema: the compiled copy is type-checked without msgspec)
     BLOCK_TYPES,
+    UNSET,
     DocumentBlock,
     ImageBlock,
     NestedText,

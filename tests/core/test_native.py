@@ -158,6 +158,14 @@ def test_non_dict_subclasses_and_odd_values_stay_identical() -> None:
     same({"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": msgs})
 
 
+def test_compiled_modules_are_built_where_required() -> None:
+    """CI sets CLAUDE_OTEL_REQUIRE_COMPILED=1: there a build that fell back to pure Python (an import mypy
+    cannot see in the isolated build environment, a type error) fails here instead of passing silently."""
+    if os.environ.get("CLAUDE_OTEL_REQUIRE_COMPILED") != "1":
+        pytest.skip("CLAUDE_OTEL_REQUIRE_COMPILED is not set")
+    assert COMPILED is not None, f"compiled modules not usable: {WHY}; see `pip install -v -e .`"
+
+
 def test_compiled_walker_is_current_and_selected() -> None:
     """Fails when compiled modules are built but stale (a source edited without reinstalling) or not used."""
     if not BUILT:
