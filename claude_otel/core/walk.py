@@ -186,7 +186,6 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
     res = WalkResult()
     turns = res.turns
     counts = shape.block_counts
-    by_role = shape.messages_by_role
     seen_tool_ids: set[str] = set()
     last_idx = len(messages) - 1
     turn: Turn | None = None
@@ -597,30 +596,49 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                 turn.first_block_type = b0.get("type") if b0.__class__ is dict else None
             turn.last_block = blocks[-1]
 
-    if n_user:
-        by_role["user"] = n_user  # the shape is fresh: no earlier counts to add to
-    if n_asst:
-        by_role["assistant"] = n_asst
-    if n_sys:
-        by_role["system"] = n_sys
-    if n_other:
-        by_role["other"] = n_other
-    for key, n in (
-        ("text", n_text),
-        ("tool_use", n_tool_use),
-        ("tool_result", n_tool_result),
-        ("thinking", n_thinking),
-        ("redacted_thinking", n_redacted),
-    ):
+    _record(
+        shape,
+        res,
+        (("user", n_user), ("assistant", n_asst), ("system", n_sys), ("other", n_other)),
+        (
+            ("text", n_text),
+            ("tool_use", n_tool_use),
+            ("tool_result", n_tool_result),
+            ("thinking", n_thinking),
+            ("redacted_thinking", n_redacted),
+        ),
+        has_tool_blocks,
+        cc,
+    )
+    return res
+
+
+def _record(
+    shape: Shape,
+    res: WalkResult,
+    roles: tuple[tuple[str, int], ...],
+    types: tuple[tuple[str, int], ...],
+    has_tool_blocks: bool,
+    cc: int,
+) -> None:
+    """Both walks end here: the counts they kept in locals go to the shape (fresh: nothing to add to)."""
+    by_role = shape.messages_by_role
+    for role, n in roles:
+        if n:
+            by_role[role] = n
+    counts = shape.block_counts
+    for key, n in types:
         if n:
             counts[key] = counts.get(key, 0) + n
+            if key == "tool_use":
+                shape.tool_use_count += n
+            elif key == "tool_result":
+                shape.tool_result_count += n
+            elif key == "thinking" or key == "redacted_thinking":
+                shape.thinking_block_count += n
     if has_tool_blocks:
         res.has_tool_blocks = True
     shape.cache_control_count += cc
-    shape.tool_use_count += n_tool_use
-    shape.tool_result_count += n_tool_result
-    shape.thinking_block_count += n_thinking + n_redacted
-    return res
 
 
 def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
@@ -843,32 +861,25 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
                 turn.last_block = last
 
     # only now, with no way back to the full walk, does the shape change
-    by_role = shape.messages_by_role
-    counts = shape.block_counts
-    if n_user:
-        by_role["user"] = n_user
-    if n_asst:
-        by_role["assistant"] = n_asst
-    for key, n in (
-        ("text", n_text),
-        ("tool_use", n_tool_use),
-        ("tool_result", n_tool_result),
-        ("thinking", n_thinking),
-        ("redacted_thinking", n_redacted),
-        ("image", n_image),
-        ("document", n_document),
-        ("search_result", n_search),
-        ("tool_reference", n_refs),
-    ):
-        if n:
-            counts[key] = counts.get(key, 0) + n
-    if has_tool_blocks:
-        res.has_tool_blocks = True
+    _record(
+        shape,
+        res,
+        (("user", n_user), ("assistant", n_asst)),
+        (
+            ("text", n_text),
+            ("tool_use", n_tool_use),
+            ("tool_result", n_tool_result),
+            ("thinking", n_thinking),
+            ("redacted_thinking", n_redacted),
+            ("image", n_image),
+            ("document", n_document),
+            ("search_result", n_search),
+            ("tool_reference", n_refs),
+        ),
+        has_tool_blocks,
+        cc,
+    )
     shape.image_count += n_image
     shape.document_count += n_document
     shape.tool_reference_count += n_refs
-    shape.cache_control_count += cc
-    shape.tool_use_count += n_tool_use
-    shape.tool_result_count += n_tool_result
-    shape.thinking_block_count += n_thinking + n_redacted
     return res
