@@ -36,11 +36,9 @@ from .walk import WalkResult
 _MAX_MODEL_LEN = 128
 _FAST_PATH = True  # tests switch it off to compare the two paths
 _PAUSE_GC_MESSAGES = 64  # measured: the pause pays from a few dozen messages on
-_PAUSE_GC_BYTES = 32 * 1024
-_I64_MIN, _U64_MAX = (
-    -(2**63),
-    2**64 - 1,
-)  # the integers orjson reads as int  # the fast path's threshold, before anything is decoded
+_PAUSE_GC_BYTES = 32 * 1024  # the fast path's threshold, known before anything is decoded
+_I64_MIN = -(2**63)  # the integers orjson reads as int (others as float)
+_U64_MAX = 2**64 - 1
 
 
 def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:

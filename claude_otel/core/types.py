@@ -89,7 +89,10 @@ class Analysis:
         b = self._body
         if b is None or b.__class__ is dict:
             return b
-        parsed = orjson.loads(b)  # the fast path kept the bytes: parsed here, once, only when asked for
+        try:  # the fast path kept the bytes: parsed here, once, only when asked for
+            parsed = orjson.loads(b)
+        except orjson.JSONDecodeError:  # bad UTF-8 inside a value the fast path skipped (README: limits)
+            parsed = None
         self._body = parsed if isinstance(parsed, dict) else None
         return self._body
 

@@ -132,6 +132,15 @@ class WalkResult:
         self.tool_changes = False
 
 
+def _new_turn(turns: list[Turn], role: str, i: int) -> Turn:
+    """A turn opened by messages.i (both walks)."""
+    turn = Turn()
+    turn.role = role
+    turn.msgs = [i]
+    turns.append(turn)
+    return turn
+
+
 def _count(counts: dict[str, int], t: Any) -> None:
     if t.__class__ is not str or t not in KNOWN_BLOCK_TYPES:
         t = "other"
@@ -232,10 +241,7 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                 turn.tool_uses is not None and turn.text_after_tool_use is None
             )  # non-tool after tool_use
         else:
-            turn = Turn()
-            turn.role = role
-            turn.msgs = [i]
-            turns.append(turn)
+            turn = _new_turn(turns, role, i)
             prev_role = role
             track_a2 = is_user
             track_a3 = False
@@ -693,10 +699,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
             track_a2 = is_user and turn.other_before_result is None
             track_a3 = turn.tool_uses is not None and turn.text_after_tool_use is None
         else:
-            turn = Turn()
-            turn.role = role
-            turn.msgs = [i]
-            turns.append(turn)
+            turn = _new_turn(turns, role, i)
             prev_role = role
             track_a2 = is_user
             track_a3 = False

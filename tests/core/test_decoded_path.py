@@ -304,6 +304,15 @@ def test_analysis_body_is_the_parsed_body_on_the_fast_path() -> None:
     assert a.body is a.body  # parsed once
 
 
+def test_analysis_body_never_raises_on_bytes_orjson_refuses() -> None:
+    """Invalid UTF-8 inside a skipped tool input passes msgspec (documented limit): .body says None."""
+    raw = wire(VALID["tool_loop"]).replace(b'"input":{"city":"Paris"}', b'"input":{"city":"Par\xffis"}', 1)
+    assert raw != wire(VALID["tool_loop"])
+    a = analyze(raw)
+    assert a.decoded is not None
+    assert a.body is None
+
+
 def _records(body: dict) -> dict[str, ResponseRecord]:
     """A store that remembers, for the last assistant message, what the API 'returned': some changed."""
     msgs = body["messages"]
