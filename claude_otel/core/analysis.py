@@ -186,7 +186,7 @@ def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[st
     for v in (req.max_tokens, req.temperature):
         if v.__class__ is int and not _I64_MIN <= v <= _U64_MAX:  # type: ignore[operator]
             return False  # orjson reads such an integer as a float: the full path says what it means
-    res = walk_decoded(messages, shape)
+    res = walk_decoded(messages, shape, out.provider == "bedrock")
     if res is None:
         return False
     # the walk emitted nothing: the request-level findings come first, as on the full path
@@ -278,9 +278,11 @@ def _turn_checks(
 ) -> None:
     turns = res.turns
     shape.last_role = turns[-1].role if turns else None
-    check_pairing(turns, shape, out, continuing)
+    if res.complete:  # else the walk has checked every turn for these as it went (see walk_decoded)
+        check_pairing(turns, shape, out, continuing)
     check_container(turns, out, shape.container, continuing)
-    check_roles(turns, messages, out, out.provider)
+    if res.complete:
+        check_roles(turns, messages, out, out.provider)
     check_final_and_thinking(turns, out, caps, thinking)
     check_history_vs_tools(res, tools, out, continuing)
     explicit = shape.cache_control_count + tools.cache_control + system_cache

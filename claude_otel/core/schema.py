@@ -26,7 +26,7 @@ analysed on the fast path instead of being reported unparsed (the API rejects it
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import orjson
@@ -120,7 +120,9 @@ Block = (
 
 
 class Message(Struct, gc=False):
-    role: str
+    # a Literal decodes to the one interned string (no allocation, compared by identity); system messages
+    # and invalid roles fail the decode: the full path reads them
+    role: Literal["user", "assistant"]
     content: str | list[Block]
 
 

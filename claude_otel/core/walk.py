@@ -115,6 +115,7 @@ class Turn:
 
 class WalkResult:
     __slots__ = (
+        "complete",
         "has_tool_blocks",
         "history_tool_names",
         "server_names",
@@ -124,10 +125,12 @@ class WalkResult:
     )
 
     def __init__(self) -> None:
-        self.turns: list[Turn] = []
+        self.turns: list[Turn] = []  # every turn, or when not `complete` the last two (see walk_decoded)
+        self.complete = True
         self.tool_refs: list[tuple[Any, str]] = []  # (tool_name, path)
         self.server_names: set[Any] = set()
-        self.history_tool_names: list[tuple[Any, int, int]] = []  # client tool_use (name, msg, block)
+        # client tool_use (name, msg, block): every one (walk_messages), or the first of each name
+        self.history_tool_names: list[tuple[Any, int, int]] = []
         self.has_tool_blocks = False
         self.tool_changes = False
 
@@ -647,14 +650,48 @@ def _record(
     shape.cache_control_count += cc
 
 
-def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
+def _quiet(prev: Turn | None, cur: Turn) -> bool:
+    """True when check_pairing and check_final_and_thinking have nothing to say about the finished turn
+    `cur` and its pairing with the turn before it (walk_decoded's check as it goes; fast-path turns only:
+    user and assistant, no server tools, no unknown blocks)."""
+    if cur.role == "assistant":
+        if cur.text_after_tool_use is not None:
+            return False  # tool_use_not_trailing
+        return not cur.has_thinking or cur.first_block_type in THINKING_TYPES  # else thinking_not_first
+    uses = prev.tool_uses if prev is not None else None
+    results = cur.results
+    if results is None:
+        return not uses  # else tool_result_missing
+    # the results answer exactly the previous calls, once each, in one message (the walk has checked that
+    # none comes after another block); tool_use ids are unique in the request
+    if not uses or cur.result_msgs != 1 or len(results) != len(uses):
+        return False
+    if len(uses) == 1:
+        return results[0][0] == uses[0][0]
+    return {r[0] for r in results} == {u[0] for u in uses}
+
+
+def walk_decoded(
+    messages: list[Any], shape: Shape, every_merge: bool = False, records: bool = False
+) -> WalkResult | None:
     """The walk of the fast path, over `schema.Message` structs: the same Shape counts and Turn records as
     `walk_messages` would make of the same body, or None (and the shape untouched) as soon as
     `walk_messages` could emit a finding or meets a case this walk leaves to it (system messages, odd
     tool_use fields, an assistant message ending in thinking). The schema has already checked every
-    type, so nothing here re-checks one; tests/core/test_fast_path.py compares the two walks."""
+    type, so nothing here re-checks one; tests/core/test_decoded_path.py compares the two paths.
+
+    Unless `records` is set, the walk also checks each turn as it ends (`_quiet`: pairing with the turn
+    before, tool_use last, thinking first, a first turn from the user) and keeps Turn records for the last
+    two turns only, which is all the checks that read request-level settings need (container, prefill,
+    thinking in the last tool turn). `res.complete` is then False: `check_pairing` and `check_roles` are
+    skipped, having nothing to report, and the one shape field `check_pairing` would set is set here.
+    At the first turn that is not quiet (or at a merged turn when `every_merge`: Bedrock reports
+    each), the walk starts again with `records`: every turn recorded and checked as on the full path."""
     res = WalkResult()
+    res.complete = records
     turns = res.turns
+    prev_turn: Turn | None = None  # without records: the turn before `turn`
+    first_i = prev_first = 0  # their first messages
     seen_tool_ids: set[str] = set()
     last_idx = len(messages) - 1
     turn: Turn | None = None
@@ -664,6 +701,7 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
         good_ids.clear()
     good_add = good_ids.add
     hist_append = res.history_tool_names.append
+    hist_names: set[str] = set()
     has_tool_blocks = False
     cc = 0
     n_text = n_tool_use = n_tool_result = n_thinking = n_redacted = 0
@@ -685,21 +723,32 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
     i = -1
     for m in messages:
         i += 1
-        role = m.role
+        role: str = m.role  # "user" or "assistant" (the schema's Literal: system messages take the full walk)
         if role == "assistant":
             n_asst += 1
             is_asst, is_user = True, False
-        elif role == "user":
+        else:
             n_user += 1
             is_asst, is_user = False, True
-        else:  # system messages (check_roles reads their content) and invalid roles: the full walk
-            return None
         if role == prev_role and turn is not None:  # merged turn
-            turn.msgs.append(i)
+            if records:
+                turn.msgs.append(i)
+            elif every_merge:
+                return walk_decoded(messages, shape, every_merge, True)
             track_a2 = is_user and turn.other_before_result is None
             track_a3 = turn.tool_uses is not None and turn.text_after_tool_use is None
         else:
-            turn = _new_turn(turns, role, i)
+            if records:
+                turn = _new_turn(turns, role, i)
+            else:
+                if turn is None:
+                    if is_asst:  # first_message_not_user
+                        return walk_decoded(messages, shape, every_merge, True)
+                elif not _quiet(prev_turn, turn):
+                    return walk_decoded(messages, shape, every_merge, True)
+                prev_turn, prev_first, first_i = turn, first_i, i
+                turn = Turn()
+                turn.role = role
             prev_role = role
             track_a2 = is_user
             track_a3 = False
@@ -744,6 +793,8 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
             elif c is result_cls:
                 if not is_user:
                     return None
+                if not records and turn.other_before_result is not None:
+                    return walk_decoded(messages, shape, every_merge, True)  # maybe tool_result_not_first
                 tuid: str = b.tool_use_id
                 if tuid not in good_ids:
                     if id_match(tuid) is None:
@@ -814,7 +865,8 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
                 n_tool_use += 1
                 caller = b.caller
                 ce = type(caller) is dict and str(caller.get("type")).startswith("code_execution")
-                if b.toolset_name is unset:
+                if b.toolset_name is unset and name not in hist_names:  # its first use is all B1 reads
+                    hist_names.add(name)
                     hist_append((name, i, j))
                 if turn.tool_uses is None:
                     turn.tool_uses = [(tid, i, j, name, ce)]
@@ -863,6 +915,16 @@ def walk_decoded(messages: list[Any], shape: Shape) -> WalkResult | None:
             else:
                 turn.last_block = last
 
+    if not records and turn is not None:
+        if not _quiet(prev_turn, turn):
+            return walk_decoded(messages, shape, every_merge, True)
+        turn.msgs = list(range(first_i, last_idx + 1))
+        if prev_turn is not None:
+            prev_turn.msgs = list(range(prev_first, first_i))
+            turns.append(prev_turn)
+        turns.append(turn)
+        if turn.role == "assistant" and turn.tool_uses:
+            shape.pending_tool_use_count = len(turn.tool_uses)  # as check_pairing would
     # only now, with no way back to the full walk, does the shape change
     _record(
         shape,

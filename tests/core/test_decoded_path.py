@@ -26,7 +26,10 @@ from test_modern import VALID
 from test_rules import CASES
 
 from claude_otel.core import analysis, analyze, clear_caches
+from claude_otel.core._native import walk_decoded
 from claude_otel.core.continuity import ResponseRecord, check_continuity, text_digest
+from claude_otel.core.schema import decode_request
+from claude_otel.core.types import Shape
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -120,6 +123,113 @@ def test_pairing_errors_are_found_on_the_fast_path() -> None:
     a = both(wire(body))
     assert a.decoded is not None
     assert "tool_result_missing" in [f.rule for f in a.findings]
+
+
+def _loop(turns: int) -> dict:
+    """A valid tool loop of `turns` calls, each preceded by thinking, results in the next user turn."""
+    messages: list[dict] = [{"role": "user", "content": "go"}]
+    for t in range(turns):
+        messages.append(
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "hm", "signature": "sig"},
+                    {"type": "tool_use", "id": f"toolu_{t:02d}", "name": "f", "input": {}},
+                ],
+            }
+        )
+        messages.append(
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": f"toolu_{t:02d}", "content": "x"}],
+            }
+        )
+    return {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 4096,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+        "messages": messages,
+    }
+
+
+def _walk(body: dict, every_merge: bool = False) -> Any:
+    req = decode_request(wire(body))
+    assert req is not None
+    return walk_decoded(req.messages, Shape(), every_merge)
+
+
+def _broken_mid_history() -> dict[str, tuple[dict, str]]:
+    """Ten-call loops with one defect at the fourth call (mid-history: the walk meets it as it goes)."""
+    cases: dict[str, tuple[dict, str]] = {}
+
+    def case(name: str, rule: str, edit: Any) -> None:
+        b = _loop(10)
+        edit(b["messages"])
+        cases[name] = (b, rule)
+
+    case("result missing", "tool_result_missing", lambda m: m[8].update(content="ok"))
+    case("orphan result", "tool_result_orphan", lambda m: m[8]["content"][0].update(tool_use_id="toolu_99"))
+    case(
+        "result after text",
+        "tool_result_not_first",
+        lambda m: m[8]["content"].insert(0, {"type": "text", "text": "first"}),
+    )
+    case(
+        "results split",
+        "tool_results_split",
+        lambda m: (
+            m[7]["content"].append({"type": "tool_use", "id": "toolu_3b", "name": "f", "input": {}}),
+            m.insert(9, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_3b"}]}),
+        ),
+    )
+    case(
+        "text after tool_use",
+        "tool_use_not_trailing",
+        lambda m: m[7]["content"].append({"type": "text", "text": "and then"}),
+    )
+    case(
+        "thinking not first",
+        "thinking_not_first",
+        lambda m: m[7]["content"].insert(0, {"type": "text", "text": "before"}),
+    )
+    case("assistant first", "first_message_not_user", lambda m: m.pop(0))
+    return cases
+
+
+def test_the_fast_walk_checks_turns_as_it_goes_and_keeps_the_last_two() -> None:
+    """A valid history: no Turn record per turn, only the last two, and the same analysis."""
+    for name, raw in [*bench_bodies(), ("loop", wire(_loop(40)))]:
+        req = decode_request(raw)
+        assert req is not None, name
+        res = walk_decoded(req.messages, Shape())
+        assert res is not None and not res.complete and len(res.turns) == 2, name
+    # a pending call at the end is counted as check_pairing counts it
+    body = _loop(5)
+    body["messages"].pop()
+    assert _walk(body).complete is False
+    assert both(wire(body)).shape.pending_tool_use_count == 1
+
+
+@pytest.mark.parametrize("name", list(_broken_mid_history()))
+def test_a_defect_mid_history_makes_the_fast_walk_record_every_turn(name: str) -> None:
+    body, rule = _broken_mid_history()[name]
+    res = _walk(body)
+    assert res is not None and res.complete, "the walk starts again with a record per turn"
+    a = both(wire(body))
+    assert a.decoded is not None, "and stays on the fast path"
+    assert rule in [f.rule for f in a.findings]
+
+
+def test_bedrock_merged_turns_are_each_reported_on_the_fast_path() -> None:
+    body = _loop(6)
+    body["messages"][4]["content"].append({"type": "text", "text": "note"})
+    body["messages"].insert(5, {"role": "user", "content": "and this"})  # merged into the results turn
+    assert _walk(body).complete is False  # elsewhere a merge is quiet
+    assert _walk(body, every_merge=True).complete
+    a = both(wire(body), provider="bedrock")
+    assert a.decoded is not None
+    assert [f.path for f in a.findings if f.rule == "consecutive_same_role"] == ["messages.5"]
 
 
 # --- near-valid requests ------------------------------------------------------------------------------
@@ -277,20 +387,26 @@ def test_near_valid_requests_agree(body: dict, provider: str) -> None:
 
 def test_near_valid_requests_reach_both_paths() -> None:
     """The generator above is only a test of the fast path if it reaches it, and the hand-backs."""
-    taken = handed_back = 0
+    taken = handed_back = recorded = 0
 
     @seed(1)  # a fixed draw: the proportions are a property of the generator, not of a run
     @settings(max_examples=300, deadline=None, database=None)
     @given(near_valid())
     def count(body: dict) -> None:
-        nonlocal taken, handed_back
-        if analyze(json.dumps(body).encode()).decoded is not None:
+        nonlocal taken, handed_back, recorded
+        raw = json.dumps(body).encode()
+        a = analyze(raw)
+        if a.decoded is not None:
             taken += 1
+            res = walk_decoded(a.decoded.messages, Shape())
+            recorded += res is not None and res.complete  # the walk started again with records
         else:
             handed_back += 1
 
     count()
-    assert taken > 15 and handed_back > 15, (taken, handed_back)  # about 13% and 87% measured
+    # measured: 57 taken (7 of them walked again with a record per turn), 243 handed back
+    assert taken > 15 and handed_back > 15, (taken, handed_back)
+    assert 3 < recorded < taken - 15, (recorded, taken)
 
 
 # --- what the fast path hands on -----------------------------------------------------------------------
