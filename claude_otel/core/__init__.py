@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import _caches
 from ._native import NATIVE, STATUS
-from .analysis import analyze
+from .analysis import _REQUEST_CACHE, analyze
 from .checks_request import _SPAN_CACHE, _TOOLS_CACHE
 from .classify import CATEGORIES, CATEGORY_INFO, Classification, classify_error
 from .models import model_capabilities, normalize_model
@@ -19,10 +19,12 @@ NATIVE_STATUS = STATUS  # one line: which walker runs and why
 
 
 def clear_caches() -> None:
-    """Forget the module-level caches (valid tool ids seen, tools[] checks): as for a first request."""
+    """Forget the module-level caches (valid tool ids seen, tools[] and request-level checks): as for a
+    first request."""
     _caches.GOOD_IDS.clear()
     _TOOLS_CACHE.clear()
     _SPAN_CACHE.clear()
+    _REQUEST_CACHE.clear()
 
 
 __all__ = [

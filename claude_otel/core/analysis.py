@@ -39,6 +39,10 @@ _PAUSE_GC_MESSAGES = 64  # measured: the pause pays from a few dozen messages on
 _PAUSE_GC_BYTES = 32 * 1024  # the fast path's threshold, known before anything is decoded
 _I64_MIN = -(2**63)  # the integers orjson reads as int (others as float)
 _U64_MAX = 2**64 - 1
+# the fast path's request-level checks by their inputs (see _decoded_request_checks); bounded, no content
+# (model names, limits, the small top-level objects' bytes, a ToolsInfo)
+_REQUEST_CACHE: dict[tuple, tuple] = {}
+_REQUEST_CACHE_MAX = 256
 
 
 def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:
@@ -190,52 +194,101 @@ def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[st
     if res is None:
         return False
     # the walk emitted nothing: the request-level findings come first, as on the full path
-    top: dict[str, Any] = {}  # the top-level fields the checks read (spelled out: no getattr by name)
-    if (v := req.model) is not UNSET:
-        top["model"] = v
-    if (v := req.max_tokens) is not UNSET:
-        top["max_tokens"] = v
-    if (v := req.stream) is not UNSET:
-        top["stream"] = v
-    if (v := req.temperature) is not UNSET:
-        top["temperature"] = v
-    if (raw := req.thinking) is not UNSET:
-        top["thinking"] = load(raw)
-    if (raw := req.tool_choice) is not UNSET:
-        top["tool_choice"] = load(raw)
-    if (raw := req.container) is not UNSET:
-        top["container"] = load(raw)
-    if (raw := req.thread) is not UNSET:
-        top["thread"] = load(raw)
-    if (raw := req.cache_control) is not UNSET:
-        top["cache_control"] = load(raw)
-    span = req.tools
-    caps, thinking, tools, continuing = _request_checks(
-        top, None, None if span is UNSET else span, shape, out, betas
-    )
+    caps, thinking, tools, continuing, auto = _decoded_request_checks(req, shape, out, betas)
     shape.message_count = len(messages)
     system = req.system
-    system_cache = sum(1 for b in system if b.cache_control) if system.__class__ is list else 0
-    auto = top.get("cache_control")
+    system_cache = 0
+    if system.__class__ is list:
+        for b in system:  # type: ignore[union-attr]
+            if b.cache_control:
+                system_cache += 1
     _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
     return True
+
+
+def _span(raw: Raw | Any) -> bytes | None:
+    return None if raw is UNSET else bytes(raw)
+
+
+def _decoded_request_checks(
+    req: Request, shape: Shape, out: Collector, betas: tuple[str, ...] | None
+) -> tuple[ModelCapabilities | None, str | None, ToolsInfo, bool, Any]:
+    """_request_checks for a decoded request, remembered by everything they read: agents send the same
+    model, limits, thinking, tools and tool_choice on every request of a conversation. The findings and
+    the shape fields come from the one run on a scratch shape; plus the top-level cache_control."""
+    span = req.tools
+    tools = None if span is UNSET else check_tools_span(span, out.provider)  # by bytes: one memcmp
+    temperature = req.temperature
+    key = (
+        out.provider,
+        betas,
+        req.model,
+        req.max_tokens,
+        req.stream,
+        temperature,
+        temperature.__class__,  # 2 and 2.0 are equal keys but read differently in a finding
+        None if tools is None else tools[1],  # the ToolsInfo of a byte-equal tools[] is the same object
+        _span(req.thinking),
+        _span(req.tool_choice),
+        _span(req.container),
+        _span(req.thread),
+        _span(req.cache_control),
+    )
+    hit = _REQUEST_CACHE.get(key)
+    if hit is None:
+        top: dict[str, Any] = {}  # the top-level fields the checks read (spelled out: no getattr by name)
+        if (v := req.model) is not UNSET:
+            top["model"] = v
+        if (v := req.max_tokens) is not UNSET:
+            top["max_tokens"] = v
+        if (v := req.stream) is not UNSET:
+            top["stream"] = v
+        if temperature is not UNSET:
+            top["temperature"] = temperature
+        if (raw := req.thinking) is not UNSET:
+            top["thinking"] = load(raw)
+        if (raw := req.tool_choice) is not UNSET:
+            top["tool_choice"] = load(raw)
+        if (raw := req.container) is not UNSET:
+            top["container"] = load(raw)
+        if (raw := req.thread) is not UNSET:
+            top["thread"] = load(raw)
+        if (raw := req.cache_control) is not UNSET:
+            top["cache_control"] = load(raw)
+        s, o = Shape(), Collector(out.provider)
+        caps, thinking, info, continuing = _request_checks(top, None, tools, s, o, betas)
+        hit = (
+            (caps, thinking, info, continuing, top.get("cache_control")),
+            tuple(o.items),
+            (s.model, s.stream, s.max_tokens, s.thinking, s.tools_declared, s.tools_deferred),
+            (s.tool_choice, s.container, s.thread),
+        )
+        if len(_REQUEST_CACHE) >= _REQUEST_CACHE_MAX:
+            _REQUEST_CACHE.clear()
+        _REQUEST_CACHE[key] = hit
+    checks, findings, (a, b, c, d, e, f), (g, h, i) = hit
+    shape.model, shape.stream, shape.max_tokens, shape.thinking, shape.tools_declared = a, b, c, d, e
+    shape.tools_deferred, shape.tool_choice, shape.container, shape.thread = f, g, h, i
+    if findings:
+        out.items.extend(findings)
+    return checks
 
 
 def _request_checks(
     top: dict,
     tools_value: Any,
-    tools_span: Raw | None,
+    tools_checked: tuple[Any, ToolsInfo, tuple[Finding, ...]] | None,
     shape: Shape,
     out: Collector,
     betas: tuple[str, ...] | None,
 ) -> tuple[ModelCapabilities | None, str | None, ToolsInfo, bool]:
     """model, stream, max_tokens, thinking, tools, tool_choice, container, thread (in the order of the
     findings); `top` holds the top-level fields other than messages and system; tools[] comes as its
-    value or, on the fast path, as its byte span."""
+    value or, on the fast path, already checked by check_tools_span (reported here, in order)."""
     get = top.get
     tools_info = None
-    if tools_span is not None:  # checked first (check_top_level reads its value), reported in order
-        tools_value, tools_info, tools_findings = check_tools_span(tools_span, out.provider)
+    if tools_checked is not None:
+        tools_value, tools_info, tools_findings = tools_checked
     model = get("model")
     if isinstance(model, str):
         shape.model = model[:_MAX_MODEL_LEN]

@@ -232,6 +232,50 @@ def test_bedrock_merged_turns_are_each_reported_on_the_fast_path() -> None:
     assert [f.path for f in a.findings if f.rule == "consecutive_same_role"] == ["messages.5"]
 
 
+def test_request_level_checks_remembered_give_what_a_first_request_gets(monkeypatch: Any) -> None:
+    """The fast path remembers the request-level checks by their inputs: with every other body's settings
+    already seen, under each provider and beta set, each body is analysed as on a cold start."""
+    variants = [
+        (wire(b), provider, betas)
+        for _rule, provider0, _severity, bad, good in CASES
+        for b in (bad, good)
+        for provider in {provider0, "anthropic", "bedrock"}
+        for betas in (None, (), ("interleaved-thinking-2025-05-14",))
+    ]
+    for t in (2, 2.0):  # equal as keys, but the finding says "temperature 2" or "temperature 2.0"
+        b = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 2048,
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "temperature": t,
+            "messages": [{"role": "user", "content": "go"}],
+        }
+        variants.append((wire(b), "anthropic", None))
+    cold = []
+    for raw, provider, betas in variants:
+        clear_caches()
+        cold.append(analyze(raw, provider=provider, betas=betas).as_dict())
+    runs = 0
+    real = analysis._request_checks
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(analysis, "_request_checks", counted)
+    clear_caches()
+    for (raw, provider, betas), expected in zip(variants, cold, strict=True):
+        assert analyze(raw, provider=provider, betas=betas).as_dict() == expected
+    first_pass, runs, full_path = runs, 0, 0
+    for (raw, provider, betas), expected in zip(variants, cold, strict=True):
+        a = analyze(raw, provider=provider, betas=betas)
+        assert a.as_dict() == expected
+        full_path += a.decoded is None
+    # the second pass runs them only on the full path (which does not remember them)
+    assert runs == full_path < first_pass - 100, (runs, full_path, first_pass)
+
+
 # --- near-valid requests ------------------------------------------------------------------------------
 
 
