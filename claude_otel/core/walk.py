@@ -144,6 +144,17 @@ def _new_turn(turns: list[Turn], role: str, i: int) -> Turn:
     return turn
 
 
+def _string_content(turn: Turn, s: str, i: int, is_user: bool) -> None:
+    """messages.i has string content: one text block in the turn's record (both walks)."""
+    if turn.first_block_type is None:
+        turn.first_block_type = "text"
+    turn.last_block = s
+    if turn.tool_uses and turn.text_after_tool_use is None:
+        turn.text_after_tool_use = (i, 0)
+    if is_user and turn.other_before_result is None:
+        turn.other_before_result = (i, 0)
+
+
 def _count(counts: dict[str, int], t: Any) -> None:
     if t.__class__ is not str or t not in KNOWN_BLOCK_TYPES:
         t = "other"
@@ -267,13 +278,7 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                         f"messages.{i}",
                         f"messages.{i} ({role}) content is whitespace only",
                     )
-                if turn.first_block_type is None:
-                    turn.first_block_type = "text"
-                turn.last_block = content
-                if turn.tool_uses and turn.text_after_tool_use is None:
-                    turn.text_after_tool_use = (i, 0)
-                if is_user and turn.other_before_result is None:
-                    turn.other_before_result = (i, 0)
+                _string_content(turn, content, i, is_user)
                 continue
             if "content" not in m:
                 out.add("field_required", f"messages.{i}.content", f"messages.{i} has no content field")
@@ -760,13 +765,7 @@ def walk_decoded(
                 return None
             turn.non_result_blocks += 1
             n_text += 1
-            if turn.first_block_type is None:
-                turn.first_block_type = "text"
-            turn.last_block = s
-            if turn.tool_uses and turn.text_after_tool_use is None:
-                turn.text_after_tool_use = (i, 0)
-            if is_user and turn.other_before_result is None:
-                turn.other_before_result = (i, 0)
+            _string_content(turn, s, i, is_user)
             continue
         blocks: list[Any] = content
         if not blocks:
