@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any
 
 # GenAI semantic conventions (development status; defined here as plain strings on purpose)
@@ -72,7 +73,8 @@ SHAPE_FIELDS: tuple[str, ...] = (
 )
 
 
-_SHAPE_KEYS: tuple[tuple[str, str], ...] = tuple((name, SHAPE_PREFIX + name) for name in SHAPE_FIELDS)
+_SHAPE_KEYS: tuple[str, ...] = tuple(SHAPE_PREFIX + name for name in SHAPE_FIELDS)
+_read_shape = attrgetter(*SHAPE_FIELDS)  # every field in one C call (a Shape has them all)
 
 
 def shape_attributes(shape: Mapping[str, Any] | Any, out: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -82,9 +84,14 @@ def shape_attributes(shape: Mapping[str, Any] | Any, out: dict[str, Any] | None 
     Adds to ``out`` when given.
     """
     out = {} if out is None else out
-    get = shape.get if isinstance(shape, Mapping) else lambda name: getattr(shape, name, None)
-    for name, key in _SHAPE_KEYS:
-        value = get(name)
-        if isinstance(value, (bool, int)) or (isinstance(value, str) and len(value) <= 64):
+    if isinstance(shape, Mapping):
+        values = tuple(shape.get(name) for name in SHAPE_FIELDS)
+    else:
+        try:
+            values = _read_shape(shape)
+        except AttributeError:  # a shape-like object without every field
+            values = tuple(getattr(shape, name, None) for name in SHAPE_FIELDS)
+    for key, value in zip(_SHAPE_KEYS, values, strict=True):
+        if isinstance(value, int) or (isinstance(value, str) and len(value) <= 64):  # int: bool included
             out[key] = value
     return out

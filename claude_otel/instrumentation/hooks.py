@@ -58,9 +58,8 @@ class _Attempt:
     match: Match
     module: Any
     client: str
-    trace_id: int
-    span_id: int
     job: Job | None  # analysis=overlap: the pending analysis, resolved by the response hook
+    exemplar: dict[str, str] | None  # the attempt's trace and span ids, for every metric it touches
     model_label: str = "none"
     predicted: str = "skipped"
 
@@ -160,7 +159,7 @@ class Instrumentation:
         exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)
         work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
         guard = cfg.guard and match.endpoint == "messages"
-        attempt = _Attempt(span, match, module, client, ctx.trace_id, ctx.span_id, None)
+        attempt = _Attempt(span, match, module, client, None, exemplar)
         if cfg.analysis == "overlap" and not guard and raw is not None:
             # start when the body is on the wire (the app then waits for the answer with the GIL
             # released); starting earlier would hold up the sending itself
@@ -322,7 +321,7 @@ class Instrumentation:
         m = self.metrics
         status = int(response.status_code)
         outcome = outcome_for_status(status)
-        exemplar = m.exemplar(attempt.trace_id, attempt.span_id)
+        exemplar = attempt.exemplar
         labels = (attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome)
         m.child(m.requests, labels).inc(exemplar=exemplar)
         headers = response.headers
@@ -401,7 +400,7 @@ class Instrumentation:
     def _finish(self, attempt: _Attempt, summary: ResponseSummary, exhausted: bool) -> None:
         """Runs when the application has finished reading (or closed) a 2xx body: after the span ended."""
         m = self.metrics
-        exemplar = m.exemplar(attempt.trace_id, attempt.span_id)
+        exemplar = attempt.exemplar
         log_attrs: dict[str, Any] = {
             A.ENDPOINT: attempt.match.endpoint,
             A.RESPONSE_KIND: summary.kind,

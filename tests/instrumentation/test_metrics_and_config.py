@@ -34,6 +34,11 @@ def test_exemplars_carry_the_trace_id(double: Double, instrumented: Any) -> None
     assert req.exemplar is not None
     assert req.exemplar.labels["trace_id"] == format(span.context.trace_id, "032x")
     assert req.exemplar.labels["span_id"] == format(span.context.span_id, "016x")
+    # the request's shape histograms and the response's stop reason point at the same attempt
+    for name in ("claude_otel_request_messages_bucket", "claude_otel_response_stop_reasons_total"):
+        with_exemplar = [s for s in samples if s.name == name and s.exemplar is not None]
+        assert with_exemplar, name
+        assert {s.exemplar.labels["trace_id"] for s in with_exemplar} == {req.exemplar.labels["trace_id"]}
     # the classic text format (what Prometheus scrapes by default) still parses
     assert instrumented.metrics.value("claude_otel_requests_total") == 1
 
