@@ -84,13 +84,7 @@ def shape_attributes(shape: Mapping[str, Any] | Any, out: dict[str, Any] | None 
     Adds to ``out`` when given.
     """
     out = {} if out is None else out
-    if isinstance(shape, Mapping):
-        values = tuple(shape.get(name) for name in SHAPE_FIELDS)
-    else:
-        try:
-            values = _read_shape(shape)
-        except AttributeError:  # a shape-like object without every field
-            values = tuple(getattr(shape, name, None) for name in SHAPE_FIELDS)
+    values = tuple(map(shape.get, SHAPE_FIELDS)) if isinstance(shape, Mapping) else _read_shape(shape)
     for key, value in zip(_SHAPE_KEYS, values, strict=True):
         if isinstance(value, int) or (isinstance(value, str) and len(value) <= 64):  # int: bool included
             out[key] = value
