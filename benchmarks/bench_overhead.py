@@ -161,12 +161,13 @@ def make_body(target: int, stream: bool) -> bytes:
             return raw
 
 
+def bench_headers(stream: bool, latency_ms: float) -> dict[str, str]:
+    """What the bench server reads: answer with SSE or JSON, and after how long."""
+    return {"x-bench-stream": "1" if stream else "0", "x-bench-latency-ms": f"{latency_ms:g}"}
+
+
 def run_loop(client: Any, body: bytes, stream: bool, n: int, latency_ms: float = 0.0) -> float:
-    headers = {
-        "content-type": "application/json",
-        "x-bench-stream": "1" if stream else "0",
-        "x-bench-latency-ms": f"{latency_ms:g}",
-    }
+    headers = {"content-type": "application/json", **bench_headers(stream, latency_ms)}
     t0 = time.perf_counter()
     for _ in range(n):
         if stream:
@@ -183,7 +184,7 @@ def run_sdk_loop(client: Any, body: bytes, stream: bool, n: int, latency_ms: flo
     """The same requests through the ``anthropic`` SDK (which builds and sends its own bytes)."""
     params = json.loads(body)
     params.pop("stream", None)
-    headers = {"x-bench-stream": "1" if stream else "0", "x-bench-latency-ms": f"{latency_ms:g}"}
+    headers = bench_headers(stream, latency_ms)
     t0 = time.perf_counter()
     for _ in range(n):
         if stream:
