@@ -372,6 +372,18 @@ _EXCEPTION_RE = re.compile(r"\b(" + "|".join(_EXCEPTION_STATUS) + r")\b")
 _SSE_DATA_RE = re.compile(r"^data:[ \t]?(.*)$", re.MULTILINE)
 _SSE_EVENT_RE = re.compile(r"^event:[ \t]?error[ \t]*\r?$", re.MULTILINE)
 _BEDROCK_RE = re.compile(r"the model returned the following errors:\s*", re.IGNORECASE)
+# anthropic >= 2.17 str(exc): "429 <error.message> (error_code: X, request_id: req_.., path: /v1/messages,
+# type: rate_limit_error)", optionally followed by a blank line and error.details as JSON; an exception's
+# traceback line puts "anthropic.RateLimitError: " before it
+_SDK2_ITEMS = r"(?:error_code|request_id|path|type): [^,()\n]*"
+_SDK2_RE = re.compile(
+    r"(?:^|:[ \t])[ \t]*([1-5]\d\d) (.*?) \(("
+    + _SDK2_ITEMS
+    + r"(?:, "
+    + _SDK2_ITEMS
+    + r")*)\)[ \t]*(?:\n|$)",
+    re.DOTALL | re.MULTILINE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +433,7 @@ def _classify(body: bytes | str | None, status: int | None) -> Classification:
     found = _Found()
     if text:
         text = _unwrap_sse(text, found)
+        text = _unwrap_sdk2(text, found)
         _unwrap(text, found, 0)
         if found.request_id is None:
             m = _REQUEST_ID_RE.search(text[:_MAX_MATCH])
@@ -522,6 +535,25 @@ def _unwrap_sse(text: str, found: _Found) -> str:
             found.mid_stream = True
             return data
     return "\n".join(datas) if datas else text
+
+
+def _unwrap_sdk2(text: str, found: _Found) -> str:
+    """anthropic >= 2.17's exception text: the status, the message, then (request_id: ..., type: ...)."""
+    m = _SDK2_RE.search(text[:_MAX_MATCH])
+    if m is None:
+        return text
+    found.status = int(m.group(1))
+    for item in m.group(3).split(", "):
+        key, _, value = item.partition(": ")
+        value = value.strip()
+        if key == "request_id" and value:
+            found.request_id = value[:200]
+        elif key == "type" and (value.endswith("_error") or value == "request_too_large"):
+            found.error_type = value
+    message = m.group(2).strip()
+    if message == "status code (no body)":
+        return ""
+    return message
 
 
 def _unwrap(text: str, found: _Found, depth: int) -> None:

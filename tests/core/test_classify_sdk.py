@@ -110,3 +110,106 @@ def test_sdk_connection_error() -> None:
         c.messages.create(model=MODEL, max_tokens=8, messages=OK)
     result = classify_error(str(info.value))
     assert (result.category, result.family, result.status) == ("connection", "none", None)
+
+
+# What the API answers for each status an application meets, as (error.type, error.message, category).
+API_ERRORS = {
+    400: (
+        "invalid_request_error",
+        (
+            "messages.2: `tool_use` ids were found without `tool_result` blocks immediately after: "
+            "toolu_01A09q90qw90lq917835lq9. Each `tool_use` block must have a corresponding "
+            "`tool_result` block in the next message."
+        ),
+        "tool_result_missing",
+    ),
+    401: ("authentication_error", "invalid x-api-key", "authentication"),
+    403: (
+        "permission_error",
+        "Your API key does not have permission to use the specified resource.",
+        "permission",
+    ),
+    404: ("not_found_error", "model: claude-nope", "not_found"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes.", "request_too_large"),
+    429: (
+        "rate_limit_error",
+        "This request would exceed the rate limit for your organization.",
+        "rate_limit",
+    ),
+    500: ("api_error", "Internal server error", "server_error"),
+    529: ("overloaded_error", "Overloaded", "overloaded"),
+}
+
+
+class _ErrorServer:
+    """A real HTTP server on 127.0.0.1 answering every POST with the API error of the status in the path."""
+
+    def __enter__(self) -> str:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                status = int(self.path.strip("/").split("/")[0])
+                etype, message, _ = API_ERRORS[status]
+                body = json.dumps(
+                    {
+                        "type": "error",
+                        "error": {"type": etype, "message": message},
+                        "request_id": "req_011CTest0123456",
+                    }
+                ).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("request-id", "req_011CTest0123456")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("status", sorted(API_ERRORS))
+def test_str_of_every_sdk_status_error_classifies(status: int) -> None:
+    """str(exc) of the installed SDK's exception for each status (anthropic >= 2.17: "429 <message>
+    (request_id: ..., path: ..., type: ...)"), and the same error in the older "Error code: N - {...}"
+    form."""
+    etype, message, category = API_ERRORS[status]
+    with (
+        _ErrorServer() as base,
+        anthropic.Anthropic(base_url=f"{base}/{status}", api_key="k", max_retries=0) as c,
+        pytest.raises(anthropic.APIStatusError) as info,
+    ):
+        c.messages.create(model=MODEL, max_tokens=8, messages=OK)
+    text = str(info.value)
+    old = f"Error code: {status} - " + repr(
+        {"type": "error", "error": {"type": etype, "message": message}, "request_id": "req_011CTest0123456"}
+    )
+    for shown in (text, old, f"{type(info.value).__module__}.{type(info.value).__name__}: {text}"):
+        result = classify_error(shown)
+        assert (result.status, result.family, result.category, result.error_type) == (
+            status,
+            f"{status // 100}xx",
+            category,
+            etype,
+        ), shown
+        assert result.request_id == "req_011CTest0123456", shown
+        assert result.message is not None and message.split(":")[0].replace("`", "") in result.message
+
+
+def test_claude_code_display_line_classifies() -> None:
+    result = classify_error(
+        "API Error: 400 due to tool use concurrency issues. Run /rewind to recover the conversation."
+    )
+    assert (result.status, result.family, result.category) == (400, "4xx", "tool_result_missing")
