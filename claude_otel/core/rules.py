@@ -214,7 +214,8 @@ _RULES: tuple[RuleInfo, ...] = (
         "message_content_empty",
         _E,
         "C",
-        "a message other than a final assistant message has empty content",
+        "a user or assistant message (other than a final assistant one) has empty content"
+        " (an empty system message is accepted)",
         "drop the empty message or give it content",
     ),
     RuleInfo(

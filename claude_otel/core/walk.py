@@ -266,7 +266,8 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                 turn.non_result_blocks += 1
                 n_text += 1
                 if not content:
-                    if not (is_asst and i == last_idx):
+                    # an empty system message is accepted (Claude Code --bare sends one on every session)
+                    if not (is_asst and i == last_idx) and role != "system":
                         out.add(
                             "message_content_empty",
                             f"messages.{i}",
@@ -290,7 +291,7 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                 )
             continue
         if not content:
-            if not (is_asst and i == last_idx):
+            if not (is_asst and i == last_idx) and role != "system":
                 out.add(
                     "message_content_empty",
                     f"messages.{i}",

@@ -106,7 +106,9 @@ def check_messages_content(body: Mapping[str, Any], messages: list[Mapping[str, 
     for i, message in enumerate(messages):
         content = message.get("content")
         final_assistant = i == last and message.get("role") == "assistant"
-        if (content == "" or content == [] or content is None) and not final_assistant:
+        # an empty system message is accepted: Claude Code --bare sends {"role": "system", "content": []}
+        exempt = final_assistant or (message.get("role") == "system" and content is not None)
+        if (content == "" or content == [] or content is None) and not exempt:
             raise ShapeError("message_content_empty", R.message_content_empty(f"messages.{i}"))
         for j, data in enumerate(content_blocks(content)):
             block = Block(i, j, data)
