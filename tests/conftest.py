@@ -14,7 +14,8 @@ NPM_NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "EC
 
 @pytest.fixture(scope="session")
 def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Claude Code installed from the npm registry into a temporary prefix, once per test session.
+    """The newest Claude Code (`@latest`: without it npm may resolve an older release) installed from the npm
+    registry into a temporary prefix, once per test session.
 
     Skips with the reason when npm is missing or its registry unreachable; any other install failure fails.
     """
@@ -24,7 +25,15 @@ def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prefix = tmp_path_factory.mktemp("claude-code")
     try:
         result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "@anthropic-ai/claude-code"],
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(prefix),
+                "@anthropic-ai/claude-code@latest",
+            ],
             capture_output=True,
             text=True,
             timeout=600,
