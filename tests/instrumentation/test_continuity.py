@@ -121,6 +121,33 @@ def test_thinking_modified(stream: bool, double: Double, instrumented: Any, otel
     assert event.attributes["claude_otel.finding.path"] == "messages.1.content.0"
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_thinking_modified_in_a_turn_without_tool_use(
+    stream: bool, double: Double, instrumented: Any, otel: Any
+) -> None:
+    """A resumed Claude Code session's latest assistant turn is [thinking, text]: no tool_use id to find
+    the response by, so it is found by its thinking signature."""
+    c = client(double, otel, default_headers={"x-double-thinking": "1"})
+    kw = dict(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "go"}])
+    if stream:
+        with c.messages.stream(**kw) as s:
+            first = s.get_final_message()
+    else:
+        first = c.messages.create(**kw)
+    assert [b.type for b in first.content] == ["thinking", "text"]
+    msgs = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {"role": "user", "content": "and now?"},
+    ]
+    c.messages.create(model=MODEL, max_tokens=50, messages=msgs)  # unchanged: fine
+    msgs[1]["content"][0]["thinking"] = "edited"
+    c.messages.create(model=MODEL, max_tokens=50, messages=msgs)
+    spans = http_spans(instrumented.spans)
+    assert "thinking_modified" not in finding_rules(spans[1])
+    assert "thinking_modified" in finding_rules(spans[2])
+
+
 def test_guard_raises_before_any_byte_is_sent_sdk(double: Double, otel: Any) -> None:
     import prometheus_client
 
