@@ -66,6 +66,28 @@ def test_no_error_finding_on_either_analysis_path(recorded) -> None:  # type: ig
     assert full.predicted == "ok" or full.predicted.startswith("warn"), full.predicted
 
 
+def test_system_messages_are_placed_as_the_rules_allow_and_raise_no_finding() -> None:
+    """Claude Code (and the CLI claude-agent-sdk bundles) sends a role: system message inside messages[]
+    on every request: after a user message, followed by an assistant message or last, text only (a string
+    or text blocks; an empty list under --bare), with a per-message output_config. No rule may fire on it."""
+    seen = 0
+    for recorded in CORPUS:
+        messages = recorded.body["messages"]
+        for i, message in enumerate(messages):
+            if message.get("role") != "system":
+                continue
+            seen += 1
+            assert i > 0 and messages[i - 1]["role"] == "user", recorded.name
+            assert i + 1 == len(messages) or messages[i + 1]["role"] == "assistant", recorded.name
+            content = message["content"]
+            assert isinstance(content, str) or all(b.get("type") == "text" for b in content), recorded.name
+            assert set(message) <= {"role", "content", "output_config"}, recorded.name
+        clear_caches()
+        rules = {f.rule for f in analyze(recorded.raw, betas=recorded.betas).findings}
+        assert not rules & {"role_invalid", "message_content_empty", "text_block_empty"}, recorded.name
+    assert seen >= 40
+
+
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockServer]:
     # the default signing key: the one that issued every thinking signature in the corpus
