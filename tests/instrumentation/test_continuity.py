@@ -302,3 +302,41 @@ def test_sse_parser_any_chunking_same_events(cuts: list[int]) -> None:
     assert got == whole
     names = [e for e, _ in whole]
     assert names[0] == "message_start" and names[-1] == "message_stop"
+
+
+def test_resumed_session_with_edited_thinking_against_the_mock(otel: Any) -> None:
+    """The real SDK against the mock, thinking on, no tools: the latest assistant turn is [thinking, text]
+    as in a resumed Claude Code session. Edited, it is predicted thinking_modified, and the mock (which
+    issued the signature) answers 400 for the same reason."""
+    from claude_otel.mock import MockConfig, MockServer
+
+    otel.span_exporter.clear()
+    with MockServer(MockConfig()) as server:
+        claude_otel.instrument(tracer_provider=otel.tracer_provider, extra_base_urls=[server.base_url])
+        try:
+            c = anthropic.Anthropic(
+                api_key="k",
+                base_url=server.base_url,
+                max_retries=0,
+                open_telemetry={"tracer_provider": otel.tracer_provider},
+            )
+            kw: dict[str, Any] = dict(
+                model=MODEL, max_tokens=2048, thinking={"type": "adaptive"}
+            )
+            first = c.messages.create(messages=[{"role": "user", "content": "go"}], **kw)
+            assert [b.type for b in first.content] == ["thinking", "text"]
+            msgs = [
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+                {"role": "user", "content": "and now?"},
+            ]
+            c.messages.create(messages=msgs, **kw)
+            msgs[1]["content"][0]["thinking"] = "edited"
+            with pytest.raises(anthropic.BadRequestError) as caught:
+                c.messages.create(messages=msgs, **kw)
+        finally:
+            claude_otel.uninstrument()
+    assert "thinking" in str(caught.value)
+    spans = http_spans(otel.span_exporter)
+    assert "thinking_modified" not in finding_rules(spans[1])
+    assert "thinking_modified" in finding_rules(spans[2])
