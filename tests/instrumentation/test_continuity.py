@@ -320,9 +320,7 @@ def test_resumed_session_with_edited_thinking_against_the_mock(otel: Any) -> Non
                 max_retries=0,
                 open_telemetry={"tracer_provider": otel.tracer_provider},
             )
-            kw: dict[str, Any] = dict(
-                model=MODEL, max_tokens=2048, thinking={"type": "adaptive"}
-            )
+            kw: dict[str, Any] = dict(model=MODEL, max_tokens=2048, thinking={"type": "adaptive"})
             first = c.messages.create(messages=[{"role": "user", "content": "go"}], **kw)
             assert [b.type for b in first.content] == ["thinking", "text"]
             msgs = [
