@@ -12,6 +12,9 @@ import pytest
 NPM_NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "network", "proxy")
 
 
+PACKAGE = "@anthropic-ai/claude-code@latest"
+
+
 @pytest.fixture(scope="session")
 def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Claude Code installed from the npm registry into a temporary prefix, once per test session.
@@ -24,7 +27,8 @@ def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prefix = tmp_path_factory.mktemp("claude-code")
     try:
         result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "@anthropic-ai/claude-code"],
+            # --prefer-online and @latest: without them npm may answer from a stale cached packument
+            [npm, "install", "--no-audit", "--no-fund", "--prefer-online", "--prefix", str(prefix), PACKAGE],
             capture_output=True,
             text=True,
             timeout=600,
@@ -37,4 +41,6 @@ def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"npm install failed:\n{result.stderr}")
     binary = prefix / "node_modules" / ".bin" / "claude"
     assert binary.exists(), "the package installs a `claude` executable"
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60).stdout
+    print(f"claude_bin: Claude Code {version.split()[0] if version.split() else '?'}")
     return binary
