@@ -2,7 +2,8 @@
 
 The stateless analysis sees one request. These functions also see a *lookup* of what the API returned
 before, keyed by the ids the API itself hands out (``toolu_…``/``srvtoolu_…`` tool_use ids and ``msg_…``
-message ids), and find what a single body cannot show:
+message ids) and by the signature digests of its thinking blocks (``thinking:…``: a turn without tool_use,
+such as a resumed session's ``[thinking, text]``, is found by them), and find what a single body cannot show:
 
 - ``container_required``: the response being continued returned a ``container`` and the continuation
   sends none;
