@@ -12,10 +12,12 @@ import pytest
 NPM_NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "network", "proxy")
 
 
+PACKAGE = "@anthropic-ai/claude-code@latest"
+
+
 @pytest.fixture(scope="session")
 def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The newest Claude Code (`@latest`: without it npm may resolve an older release) installed from the npm
-    registry into a temporary prefix, once per test session.
+    """Claude Code installed from the npm registry into a temporary prefix, once per test session.
 
     Skips with the reason when npm is missing or its registry unreachable; any other install failure fails.
     """
@@ -25,15 +27,8 @@ def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prefix = tmp_path_factory.mktemp("claude-code")
     try:
         result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(prefix),
-                "@anthropic-ai/claude-code@latest",
-            ],
+            # --prefer-online and @latest: without them npm may answer from a stale cached packument
+            [npm, "install", "--no-audit", "--no-fund", "--prefer-online", "--prefix", str(prefix), PACKAGE],
             capture_output=True,
             text=True,
             timeout=600,
@@ -46,4 +41,6 @@ def claude_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"npm install failed:\n{result.stderr}")
     binary = prefix / "node_modules" / ".bin" / "claude"
     assert binary.exists(), "the package installs a `claude` executable"
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60).stdout
+    print(f"claude_bin: Claude Code {version.split()[0] if version.split() else '?'}")
     return binary

@@ -2,7 +2,8 @@
 
 The stateless analysis sees one request. These functions also see a *lookup* of what the API returned
 before, keyed by the ids the API itself hands out (``toolu_…``/``srvtoolu_…`` tool_use ids and ``msg_…``
-message ids), and find what a single body cannot show:
+message ids) and by the signature digests of its thinking blocks (``thinking:…``: a turn without tool_use,
+such as a resumed session's ``[thinking, text]``, is found by them), and find what a single body cannot show:
 
 - ``container_required``: the response being continued returned a ``container`` and the continuation
   sends none;
@@ -51,9 +52,21 @@ class ResponseRecord:
     stop_reason: str | None = None
 
     def index_keys(self) -> tuple[str, ...]:
-        """The ids under which a store should index this record."""
+        """The ids under which a store should index this record: the message id, the tool_use ids, and a
+        key per thinking block (its signature's digest; at most ``MAX_THINKING_KEYS``), which every
+        assistant turn with thinking carries even when it has no tool_use (a resumed session's last turn)."""
         ids = (*self.tool_use_ids, *self.server_tool_use_ids)
+        ids = (*ids, *(thinking_key(fp) for fp in self.thinking[:MAX_THINKING_KEYS]))
         return (self.message_id, *ids) if self.message_id else ids
+
+
+MAX_THINKING_KEYS = 4  # a response with many thinking blocks indexes its first few: the store stays bounded
+
+
+def thinking_key(fingerprint: tuple[str, ...]) -> str:
+    """The store key of a thinking block: the digest of its signature (of its data when redacted), which an
+    edit of the thinking text leaves unchanged."""
+    return "thinking:" + fingerprint[-1]
 
 
 def text_digest(value: str | bytes) -> str:
@@ -187,6 +200,10 @@ def _record_for_blocks(blocks: Sequence[Mapping[str, Any]], lookup: Lookup) -> R
             block_id = block.get("id")
             if isinstance(block_id, str) and (record := lookup(block_id)) is not None:
                 return record
+    for block in blocks:  # a turn without tool_use (a resumed session's [thinking, text]): its signatures
+        fp = block_fingerprint(block)
+        if fp is not None and (record := lookup(thinking_key(fp))) is not None:
+            return record
     return None
 
 

@@ -13,7 +13,8 @@ __all__ = ["StateStore"]
 
 
 class StateStore:
-    """LRU + TTL map from id (``msg_…``, ``toolu_…``, ``srvtoolu_…``) to ResponseRecord.
+    """LRU + TTL map from id (``msg_…``, ``toolu_…``, ``srvtoolu_…``, ``thinking:<signature digest>``) to
+    ResponseRecord.
 
     At most ``max_entries`` ids are kept; an entry older than ``ttl_seconds`` is not returned.
     The lock guards only dictionary operations (never I/O).

@@ -104,6 +104,20 @@ def test_modern_valid_requests(name: str) -> None:
 
 
 @needs_compiled
+def test_real_client_corpus() -> None:
+    """What Claude Code, claude-agent-sdk and the anthropic SDK really sent (tests/realclients)."""
+    sys.path.insert(0, str(ROOT / "tests" / "realclients"))
+    try:
+        from corpus import load
+    finally:
+        sys.path.remove(str(ROOT / "tests" / "realclients"))
+    recorded = load()
+    assert len(recorded) >= 80
+    for body in recorded:
+        same(body.raw, betas=body.betas)
+
+
+@needs_compiled
 @SETTINGS
 @given(json_values)
 def test_arbitrary_json(value: object) -> None:

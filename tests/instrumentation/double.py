@@ -4,7 +4,7 @@ Answers like the API: JSON messages, SSE streams, real-format 400 bodies for too
 ``request-id`` headers. It remembers every request it received (path, headers, raw body), so a test
 can prove that nothing was sent. Behaviour switches (request headers):
 ``x-double: overloaded | server_error | sse_error`` and ``x-double-container: 1`` (return a container),
-``x-double-thinking: 1`` (return a thinking block before the tool call),
+``x-double-thinking: 1`` (return a thinking block before the tool call or the text),
 ``x-double-encoding: gzip|deflate|compress`` (compress the body and say so in Content-Encoding;
 ``compress`` (LZW) is one nobody decodes: it sends opaque bytes).
 """
@@ -140,6 +140,9 @@ class Double:
             content.append({"type": "tool_use", "id": self.next_id("toolu"), "name": tool, "input": {"q": 1}})
             stop = "tool_use"
         else:
+            if headers.get("x-double-thinking"):  # [thinking, text]: the turn a resumed session ends with
+                thought = {"type": "thinking", "thinking": "Done thinking.", "signature": "sig-" + msg_id}
+                content.append(thought)
             content.append({"type": "text", "text": "Done."})
             stop = "end_turn"
         self.messages[msg_id] = [b["id"] for b in content if b["type"] == "tool_use"]

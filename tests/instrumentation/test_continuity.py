@@ -121,6 +121,33 @@ def test_thinking_modified(stream: bool, double: Double, instrumented: Any, otel
     assert event.attributes["claude_otel.finding.path"] == "messages.1.content.0"
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_thinking_modified_in_a_turn_without_tool_use(
+    stream: bool, double: Double, instrumented: Any, otel: Any
+) -> None:
+    """A resumed Claude Code session's latest assistant turn is [thinking, text]: no tool_use id to find
+    the response by, so it is found by its thinking signature."""
+    c = client(double, otel, default_headers={"x-double-thinking": "1"})
+    kw = dict(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "go"}])
+    if stream:
+        with c.messages.stream(**kw) as s:
+            first = s.get_final_message()
+    else:
+        first = c.messages.create(**kw)
+    assert [b.type for b in first.content] == ["thinking", "text"]
+    msgs = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {"role": "user", "content": "and now?"},
+    ]
+    c.messages.create(model=MODEL, max_tokens=50, messages=msgs)  # unchanged: fine
+    msgs[1]["content"][0]["thinking"] = "edited"
+    c.messages.create(model=MODEL, max_tokens=50, messages=msgs)
+    spans = http_spans(instrumented.spans)
+    assert "thinking_modified" not in finding_rules(spans[1])
+    assert "thinking_modified" in finding_rules(spans[2])
+
+
 def test_guard_raises_before_any_byte_is_sent_sdk(double: Double, otel: Any) -> None:
     import prometheus_client
 
@@ -275,3 +302,39 @@ def test_sse_parser_any_chunking_same_events(cuts: list[int]) -> None:
     assert got == whole
     names = [e for e, _ in whole]
     assert names[0] == "message_start" and names[-1] == "message_stop"
+
+
+def test_resumed_session_with_edited_thinking_against_the_mock(otel: Any) -> None:
+    """The real SDK against the mock, thinking on, no tools: the latest assistant turn is [thinking, text]
+    as in a resumed Claude Code session. Edited, it is predicted thinking_modified, and the mock (which
+    issued the signature) answers 400 for the same reason."""
+    from claude_otel.mock import MockConfig, MockServer
+
+    otel.span_exporter.clear()
+    with MockServer(MockConfig()) as server:
+        claude_otel.instrument(tracer_provider=otel.tracer_provider, extra_base_urls=[server.base_url])
+        try:
+            c = anthropic.Anthropic(
+                api_key="k",
+                base_url=server.base_url,
+                max_retries=0,
+                open_telemetry={"tracer_provider": otel.tracer_provider},
+            )
+            kw: dict[str, Any] = dict(model=MODEL, max_tokens=2048, thinking={"type": "adaptive"})
+            first = c.messages.create(messages=[{"role": "user", "content": "go"}], **kw)
+            assert [b.type for b in first.content] == ["thinking", "text"]
+            msgs = [
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+                {"role": "user", "content": "and now?"},
+            ]
+            c.messages.create(messages=msgs, **kw)
+            msgs[1]["content"][0]["thinking"] = "edited"
+            with pytest.raises(anthropic.BadRequestError) as caught:
+                c.messages.create(messages=msgs, **kw)
+        finally:
+            claude_otel.uninstrument()
+    assert "thinking" in str(caught.value)
+    spans = http_spans(otel.span_exporter)
+    assert "thinking_modified" not in finding_rules(spans[1])
+    assert "thinking_modified" in finding_rules(spans[2])
