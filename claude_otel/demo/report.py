@@ -140,7 +140,7 @@ def total_line(requests: Mapping[str, int]) -> str:
     text = f"{requests.get('total', 0)} requests"
     if len(parts) > 1:
         text += " (" + " + ".join(parts) + ")"
-    return text
+    return text.replace("+ -", "- ")  # a negative rest: more calls than /metrics counted
 
 
 def summary_lines(report: Mapping[str, Any]) -> list[str]:
