@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-from importlib.metadata import version
+from importlib.metadata import metadata, version
 
 from clihelp import console_script, dump, run_cli, tool_loop_body
 
@@ -15,6 +15,12 @@ def test_version_prints_the_installed_version() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode() == f"claude-otel {version('claude-otel')}\n"
     assert proc.stderr == b""
+
+
+def test_the_installed_metadata_carries_the_license_as_an_spdx_expression() -> None:
+    # project.license = "Apache-2.0" (the TOML-table form makes setuptools warn at every install, and
+    # stops building in 2027); an install built from the table form has no License-Expression
+    assert metadata("claude-otel")["License-Expression"] == "Apache-2.0"
 
 
 def test_proxy_help_shows_the_listen_and_upstream_defaults() -> None:
