@@ -30,10 +30,13 @@ def display_name(path: str | None) -> str:
     return "<stdin>" if path in STDIN_NAMES else str(path)
 
 
-def read_bytes(path: str | None) -> bytes:
-    """All bytes of `path`, or of stdin for None / "-"."""
+def read_bytes(path: str | None, what: str = "a request body") -> bytes:
+    """All bytes of `path`, or of stdin for None / "-" (saying so on stderr when stdin is a terminal:
+    a bare ``claude-otel check`` would otherwise wait in silence). `what`: the notice's name for it."""
     try:
         if path in STDIN_NAMES:
+            if sys.stdin.isatty():
+                print(f"reading {what} from stdin (Ctrl-D to end)", file=sys.stderr, flush=True)
             return sys.stdin.buffer.read()
         with open(path, "rb") as f:  # type: ignore[arg-type]
             return f.read()
@@ -45,10 +48,28 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def not_utf8(raw: bytes) -> UnicodeDecodeError | None:
+    """Why `raw` is not UTF-8 text (the first bad byte), or None when it is."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e
+    return None
+
+
 def _parse_object(raw: bytes, where: str, line: int | None) -> dict:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
+        bad = not_utf8(raw) if "UTF-8" in e.msg else None
+        if bad is not None:  # orjson says "str is not valid UTF-8: surrogates not allowed" at column 1
+            start = bad.start
+            lineno = raw.count(b"\n", 0, start) + 1 if line is None else line
+            colno = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+            raise InputError(
+                f"{where}: line {lineno} column {colno}: not UTF-8 text (byte 0x{raw[start]:02x}), "
+                "expected a JSON object"
+            ) from None
         lineno = e.lineno if line is None else line
         colno = e.colno
         raise InputError(

@@ -64,8 +64,14 @@ def _run(args: argparse.Namespace) -> int:
         counts[verdict] += 1
         errors = sum(f.severity == "error" for f in analysis.findings)
         warnings = len(analysis.findings) - errors
+        # the size limit is enforced first, with its own status: 413 request_too_large, not 400
+        refused = (
+            413
+            if any(f.rule == "request_too_large" and f.severity == "error" for f in analysis.findings)
+            else 400
+        )
         summary = {
-            "error": f"400 expected: {errors} error(s), {warnings} warning(s)",
+            "error": f"{refused} expected: {errors} error(s), {warnings} warning(s)",
             "warning": f"no 400 expected; {warnings} warning(s)",
             "ok": "ok: no findings",
         }[verdict]

@@ -29,6 +29,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from claude_otel.core import RULES
     from claude_otel.core.classify import CATEGORY_INFO
+    from claude_otel.core.rules import GROUPS
 
     rules = [
         {
@@ -43,22 +44,29 @@ def _run(args: argparse.Namespace) -> int:
         for r in RULES.values()
     ]
     categories = [{"id": c, "is_rule": c in RULES, "description": line} for c, line in CATEGORY_INFO.items()]
+    groups = [{"id": g, "description": line} for g, line in GROUPS.items()]
     if args.json:
-        sys.stdout.write(orjson.dumps({"rules": rules, "categories": categories}).decode() + "\n")
+        record = {"rules": rules, "groups": groups, "categories": categories}
+        sys.stdout.write(orjson.dumps(record).decode() + "\n")
         return 0
     if args.markdown:
-        sys.stdout.write(_markdown(rules, categories))
+        sys.stdout.write(_markdown(rules, groups, categories))
         return 0
     width = max(len(r["id"]) for r in rules + categories)
     lines = [
-        "Rules (claude-otel check; error = the API is expected to answer 400, warning = risky or "
-        "provider-dependent; * = seen by the instrumentation across turns):"
+        "Rules (claude-otel check; error = the API is expected to refuse the request (400; 413 for "
+        "request_too_large), warning = risky or "
+        "provider-dependent; * = seen by the instrumentation across turns; [A]-[H] = the group):"
     ]
     for r in rules:
         mark = "*" if r["cross_turn"] else " "
         note = _provider_note(r["provider_severity"])
         lines.append(f"  {r['id']:<{width}} {r['severity']:<7}{mark} [{r['group']}] {r['summary']}{note}")
         lines.append(f"  {'':<{width}}          fix: {r['fix']}")
+    lines.append("")
+    lines.append("Groups:")
+    for g in groups:
+        lines.append(f"  [{g['id']}] {g['description']}")
     lines.append("")
     lines.append("Error categories (claude-otel classify; the claude_otel_errors_total 'category' label):")
     for c in categories:
@@ -71,7 +79,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _markdown(rules: list[dict], categories: list[dict]) -> str:
+def _markdown(rules: list[dict], groups: list[dict], categories: list[dict]) -> str:
     out = [
         "# Rules and error categories",
         "",
@@ -79,8 +87,13 @@ def _markdown(rules: list[dict], categories: list[dict]) -> str:
         "",
         "## Rules (`claude-otel check`, the `rule` label of `claude_otel_findings_total`)",
         "",
-        "`error`: the API is expected to answer 400. `warning`: risky or provider-dependent. "
+        "`error`: the API is expected to refuse the request (400; 413 for `request_too_large`). "
+        "`warning`: risky or provider-dependent. "
         "Cross-turn rules are found by the instrumentation, which remembers what earlier responses returned.",
+        "",
+        "The group letter says what a rule is about:",
+        "",
+        *(f"- **{g['id']}**: {g['description']}" for g in groups),
         "",
         "| rule | severity | group | what | fix |",
         "|---|---|---|---|---|",

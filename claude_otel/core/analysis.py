@@ -17,7 +17,9 @@ from ._native import (  # the compiled modules when built and current, else the 
     walk_messages,
 )
 from .checks_request import (
+    REQUEST_BYTES_MAYBE,
     ToolsInfo,
+    check_body_size,
     check_cache_limit,
     check_history_vs_tools,
     check_tool_choice,
@@ -116,6 +118,8 @@ def analyze(
                 req = _fast(body, shape, out, known)
             if req is not None:
                 shape.body_bytes = _size(body)
+                if shape.body_bytes > REQUEST_BYTES_MAYBE:
+                    check_body_size(shape.body_bytes, out)
                 findings = tuple(out.items)
                 return Analysis(
                     shape=shape, findings=findings, predicted=_predict(findings), _body=body, decoded=req
@@ -139,6 +143,8 @@ def analyze(
                 _analyze_dict(parsed, shape, out, known)
         else:  # a short walk triggers no collection worth avoiding: the pause would cost more
             _analyze_dict(parsed, shape, out, known)
+        if size > REQUEST_BYTES_MAYBE:
+            check_body_size(size, out)
         findings = tuple(out.items)
         return Analysis(shape=shape, findings=findings, predicted=_predict(findings), _body=parsed)
     except Exception as e:  # the core never raises into the application

@@ -19,6 +19,10 @@ TOOL_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
 THINKING_CONFIG_TYPES = frozenset({"enabled", "disabled", "adaptive", "between_tools"})
 CACHE_CONTROL_MAX = 4
+# the Messages API's request limit, "32 MB" (Cloudflare answers 413 request_too_large before the API sees
+# the body); which MB is not documented: an error above 32 MiB, a warning between the two
+REQUEST_BYTES_MAX = 32 * 1024 * 1024
+REQUEST_BYTES_MAYBE = 32_000_000
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
 INTERLEAVED_BETA_PREFIX = "interleaved-thinking"
 _TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...]]]] = {}
@@ -324,6 +328,17 @@ def _check_budget_over_max(
         out.add(
             "thinking_budget", where, f"{msg}; {caps.family} ignores the {INTERLEAVED_BETA} beta", "warning"
         )
+
+
+def check_body_size(size: int, out: Collector) -> None:
+    """request_too_large, first of the findings: the API refuses the body (413) before reading it."""
+    if size > REQUEST_BYTES_MAYBE:
+        over = size > REQUEST_BYTES_MAX
+        limit = "32 MiB (33,554,432 bytes)" if over else "32,000,000 bytes"
+        out.add(
+            "request_too_large", "", f"body is {size:,} bytes, above {limit}", None if over else "warning"
+        )
+        out.items.insert(0, out.items.pop())
 
 
 def count_system_cache(system: Any) -> int:

@@ -426,6 +426,28 @@ _RULES: tuple[RuleInfo, ...] = (
         "a required top-level field (model, max_tokens) is missing or of the wrong type",
         "send model as a string and max_tokens as a non-negative integer",
     ),
+    RuleInfo(
+        "request_too_large",
+        _E,
+        "H",
+        "the body is above the API's 32 MB request limit: HTTP 413, not 400 (error above 32 MiB, "
+        "a warning from 32,000,000 bytes: which MB is meant is not documented)",
+        "send less: drop or shrink old images and documents, or upload files once with the Files API",
+    ),
+)
+
+# what the group letters of the rules stand for (ids follow ../shared/reference/anthropic-shape-rules.md)
+GROUPS: Mapping[str, str] = MappingProxyType(
+    {
+        "A": "client tool_use / tool_result pairing",
+        "B": "tool definitions and tool_choice",
+        "C": "roles, message sequence, empty content, prefill",
+        "D": "extended thinking",
+        "E": "server tools",
+        "F": "containers",
+        "G": "deferred tools / tool search",
+        "H": "cache_control, media, limits, required fields",
+    }
 )
 
 RULES: Mapping[str, RuleInfo] = MappingProxyType({r.id: r for r in _RULES})

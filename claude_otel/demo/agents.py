@@ -251,6 +251,7 @@ class Agent(_AgentBase):
         """One conversation; True when it finished normally, False when it ended on an error or stop."""
         conv = self._new_conversation()
         while not stop.is_set() and (turn := conv.next_turn()) is not None:
+            self.tally.sending()
             try:
                 response = self._send(turn.body)
             except anthropic.APIStatusError as exc:
@@ -292,6 +293,7 @@ class AsyncAgent(_AgentBase):
     async def conversation(self, stop: threading.Event) -> bool:
         conv = self._new_conversation()
         while not stop.is_set() and (turn := conv.next_turn()) is not None:
+            self.tally.sending()
             try:
                 response = await self._send(turn.body)
             except anthropic.APIStatusError as exc:

@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hold", action="store_true", help="keep serving /metrics after the run, until Ctrl-C"
     )
+    parser.add_argument(
+        "--no-network-faults",
+        action="store_true",
+        help="turn off the mock's network-level faults (429s, 529s, mid-stream overloaded errors), which "
+        "otherwise reach buggy and clean agents alike",
+    )
 
 
 def _report_path_error(path: str) -> str | None:
@@ -76,12 +82,13 @@ def _report_path_error(path: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .runner import DemoConfig, run_demo
-
     problem = _report_path_error(args.report)
     if problem:
         print(f"claude-otel demo: {problem}", file=sys.stderr)
         return 2
+    # importing the SDK, OpenTelemetry and rich takes a second or two (more on a busy machine): say so
+    print("claude-otel demo: loading the SDK, OpenTelemetry and the instrumentation ...", flush=True)
+    from .runner import DemoConfig, run_demo
 
     cfg = DemoConfig(
         agents=args.agents,
@@ -92,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         live=not args.no_live and sys.stdout.isatty(),
         seed=args.seed,
         hold=args.hold,
+        mock_faults=not args.no_network_faults,
     )
     _report, _path, interrupted = run_demo(cfg)
     return 130 if interrupted else 0

@@ -74,6 +74,22 @@ def _status(status: int | None) -> str:
     return str(status) if status >= 400 else "stream"
 
 
+# rules the API answers with the tool_result_missing text (reference A2, A3 and split results)
+SAME_TEXT_AS_MISSING = ("tool_result_not_first", "tool_result_orphan")
+
+
+def why_tables_differ(view: MetricsView) -> str | None:
+    """Why "errors by category" and "findings by rule" disagree on tool_result_missing, when they do."""
+    same_text = [r for r in SAME_TEXT_AS_MISSING if view.findings_by_rule.get(r)]
+    if not view.errors_by_category.get("tool_result_missing") or not same_text:
+        return None
+    return (
+        f"the API answers {' and '.join(same_text)} (text before the results, results split over two turns) "
+        "with the tool_result_missing text: errors by category count them there. A request counts once per "
+        "rule it breaks, and again for each SDK retry after a 429/529."
+    )
+
+
 def render(
     view: MetricsView,
     tally: Mapping[str, Any],
@@ -83,15 +99,27 @@ def render(
     mock_url: str,
     metrics_url: str,
     width: int = 120,
+    final: bool = False,
 ) -> RenderableType:
-    """One frame of the live view; tables side by side from ``WIDE`` columns, stacked below that."""
-    header = (
-        f"[b]claude-otel demo[/]  {elapsed:5.1f}/{duration:.0f} s   requests {view.requests}   "
-        f"400s {view.requests_by_outcome.get('invalid_request', 0)}\nmock {mock_url}   metrics {metrics_url}"
-    )
+    """One frame of the live view; tables side by side from ``WIDE`` columns, stacked below that.
+
+    ``final``: the frame drawn once the agents stopped, from the numbers the report holds."""
+    counts = f"requests {view.requests}   400s {view.requests_by_outcome.get('invalid_request', 0)}"
+    if final:
+        when = f"finished in {elapsed:.1f} s"
+    elif view.requests == 0:
+        when = f"{elapsed:5.1f}/{duration:.0f} s   waiting for the first answers (the agents' first requests)"
+    else:
+        when = f"{elapsed:5.1f}/{duration:.0f} s"
+    header = f"[b]claude-otel demo[/]  {when}   {counts}\nmock {mock_url}   metrics {metrics_url}"
+    findings = _counter_table("findings by rule (error, from /metrics)", view.findings_by_rule, "rule")
+    note = why_tables_differ(view)
+    if note is not None:
+        findings.caption = note
+        findings.caption_justify = "left"
     tables = [
         _counter_table("errors by category (from /metrics)", view.errors_by_category, "category"),
-        _counter_table("findings by rule (error, from /metrics)", view.findings_by_rule, "rule"),
+        findings,
         _prediction_table(view.prediction),
         _ground_truth_table(tally.get("groups", {})),
     ]
@@ -108,4 +136,5 @@ def render(
     parts: list[RenderableType] = [header, grid]
     if wide:
         parts.append(_events(list(tally.get("recent", []))))
-    return Panel(RichGroup(*parts), title="Ctrl-C to stop", expand=True)
+    title = "final numbers (the report's)" if final else "Ctrl-C to stop"
+    return Panel(RichGroup(*parts), title=title, expand=True)

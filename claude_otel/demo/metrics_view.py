@@ -28,6 +28,7 @@ class _Collector(Protocol):
 class MetricsView:
     requests: int = 0
     requests_by_outcome: Counter[str] = field(default_factory=Counter)
+    requests_by_endpoint: Counter[str] = field(default_factory=Counter)  # messages, count_tokens
     errors_by_category: Counter[str] = field(default_factory=Counter)
     findings_by_rule: Counter[str] = field(default_factory=Counter)  # error-severity findings
     warnings_by_rule: Counter[str] = field(default_factory=Counter)
@@ -39,6 +40,7 @@ class MetricsView:
         return {
             "requests": self.requests,
             "requests_by_outcome": dict(sorted(self.requests_by_outcome.items())),
+            "requests_by_endpoint": dict(sorted(self.requests_by_endpoint.items())),
             "errors_by_category": dict(sorted(self.errors_by_category.items())),
             "findings_by_rule": dict(sorted(self.findings_by_rule.items())),
             "warnings_by_rule": dict(sorted(self.warnings_by_rule.items())),
@@ -63,6 +65,7 @@ def read_registry(registry: _Collector | None) -> MetricsView:
                 view.requests += value
                 outcome = labels.get("outcome", "")
                 view.requests_by_outcome[outcome] += value
+                view.requests_by_endpoint[labels.get("endpoint", "")] += value
                 if outcome in ("ok", "invalid_request"):
                     table[(labels.get("predicted") == "error", outcome == "invalid_request")] += value
             elif name == ERRORS:
@@ -72,7 +75,12 @@ def read_registry(registry: _Collector | None) -> MetricsView:
                 target[labels.get("rule", "")] += value
             elif name == INTERNAL:
                 view.internal_errors += value
-    for counter in (view.requests_by_outcome, view.errors_by_category, view.findings_by_rule):
+    for counter in (
+        view.requests_by_outcome,
+        view.requests_by_endpoint,
+        view.errors_by_category,
+        view.findings_by_rule,
+    ):
         for key in [k for k, v in counter.items() if v == 0]:
             del counter[key]
     view.prediction = _table(table)
@@ -88,13 +96,20 @@ def _table(table: Counter[tuple[bool, bool]]) -> dict[str, int]:
     }
 
 
+# samples whose sum over the label sets means nothing: creation timestamps, cumulative histogram buckets
+MEANINGLESS_SUMS = ("_created", "_bucket")
+
+
 def parse_exposition(text: str) -> dict[str, float]:
-    """Sum the values of each sample name in a Prometheus text exposition (for scraping ``/metrics``)."""
+    """Sum the values of each sample name in a Prometheus text exposition (for scraping ``/metrics``);
+    counters (``_total``) and histograms' ``_count`` and ``_sum``, not ``MEANINGLESS_SUMS``."""
     sums: dict[str, float] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         head, _, rest = line.partition(" ") if "{" not in line.split(" ", 1)[0] else _split_labels(line)
+        if head.endswith(MEANINGLESS_SUMS):
+            continue
         try:
             value = float(rest.split()[0])
         except (IndexError, ValueError):

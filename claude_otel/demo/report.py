@@ -12,7 +12,37 @@ from .agents import AgentSpec
 from .faults import FAULTS
 from .tally import CLEAN
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: one request total ("requests"), no _created/_bucket sums in metrics_scrape
+RETRIED_OUTCOMES = ("rate_limited", "overloaded", "server_error")  # answers the SDK retries: 429, 529, 5xx
+RETRIED_CATEGORIES = ("rate_limit", "overloaded", "server_error")  # the same, as an agent classifies them
+
+
+def request_totals(tally: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, int]:
+    """The one request total, what ``/metrics`` counts (every HTTP request to the Messages API, read after
+    the agents stopped), and the parts it is made of where they exist: the agents' calls (each once,
+    however often the SDK retried it), the SDK's retries of 429/529/5xx answers (an HTTP request the agent
+    never saw), count_tokens requests; requests still in flight when the report was written, and any rest
+    (``unexplained``, expected absent)."""
+    groups: Mapping[str, Mapping[str, Any]] = tally.get("groups", {})
+    by_agents = sum(g.get("requests", 0) for g in groups.values())
+    total = int(metrics.get("requests", 0))
+    count_tokens = int(metrics.get("requests_by_endpoint", {}).get("count_tokens", 0))
+    answered = sum(metrics.get("requests_by_outcome", {}).get(o, 0) for o in RETRIED_OUTCOMES)
+    seen = sum(
+        g.get("other_error_categories", {}).get(c, 0) for g in groups.values() for c in RETRIED_CATEGORIES
+    )
+    retries = max(0, answered - seen)  # a retryable answer the agent did not see was retried
+    out = {"total": total, "by_agents": by_agents}
+    if retries:
+        out["sdk_retries"] = retries
+    if count_tokens:
+        out["count_tokens"] = count_tokens
+    if tally.get("in_flight"):
+        out["in_flight_at_end"] = int(tally["in_flight"])
+    rest = total - by_agents - retries - count_tokens
+    if rest:
+        out["unexplained"] = rest
+    return out
 
 
 def build_report(
@@ -76,6 +106,7 @@ def build_report(
             }
             for s in fleet
         ],
+        "requests": request_totals(tally, metrics),
         "faults": faults,
         "clean": clean,
         "prediction": dict(tally.get("prediction", {})),
@@ -96,16 +127,34 @@ def write_report(report: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
     return target
 
 
+def total_line(requests: Mapping[str, int]) -> str:
+    """ "5512 requests (5431 by the agents + 81 SDK retries)": the total and its parts, where they exist."""
+    parts = [f"{requests.get('by_agents', 0)} by the agents"]
+    for key, name in (
+        ("sdk_retries", "SDK retries after 429/529"),
+        ("count_tokens", "count_tokens"),
+        ("unexplained", "unexplained"),
+    ):
+        if requests.get(key):
+            parts.append(f"{requests[key]} {name}")
+    text = f"{requests.get('total', 0)} requests"
+    if len(parts) > 1:
+        text += " (" + " + ".join(parts) + ")"
+    return text.replace("+ -", "- ")  # a negative rest: more calls than /metrics counted
+
+
 def summary_lines(report: Mapping[str, Any]) -> list[str]:
     """A short plain-text summary of the report (what the terminal shows at the end)."""
     lines: list[str] = []
     faults: Mapping[str, Mapping[str, Any]] = report.get("faults", {})
     clean: Mapping[str, Any] = report.get("clean", {})
-    total = sum(f.get("requests", 0) for f in faults.values()) + clean.get("requests", 0)
-    lines.append(
-        f"{total} requests by {len(report.get('fleet', []))} agents in {report.get('elapsed_s', 0)} s"
-        + (" (interrupted)" if report.get("interrupted") else "")
+    requests: Mapping[str, int] = report.get("requests", {})
+    first = (
+        f"{total_line(requests)} by {len(report.get('fleet', []))} agents in {report.get('elapsed_s', 0)} s"
     )
+    if requests.get("in_flight_at_end"):
+        first += f"; {requests['in_flight_at_end']} still in flight at the end"
+    lines.append(first + (" (interrupted)" if report.get("interrupted") else ""))
     width = max([len(k) for k in faults] + [len("clean agents")])
     lines.append(f"{'fault kind':<{width}}  injected  400s  predicted  categories")
     for kind, f in faults.items():

@@ -148,21 +148,29 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
     threads: list[threading.Thread] = []
     report: dict[str, Any] = {}
     scrape_result: dict[str, Any] = {"ok": False, "error": "not scraped", "series": {}}
+    final: tuple[Any, dict[str, Any]] | None = None  # the view and tally the report is built from
     try:
         mock_cfg = {"seed": cfg.seed, "pause_turn_rate": 0.1, **(MOCK_FAULT_RATES if cfg.mock_faults else {})}
+        say("starting the mock Messages API (a child process) ...")
+        t0 = time.monotonic()
         servers.mock = MockProcess(mock_cfg)
         servers.mock.__enter__()
         servers.mock_url = servers.mock.base_url
+        say(f"mock Messages API: {servers.mock_url} (up in {time.monotonic() - t0:.1f} s)")
+        if not cfg.mock_faults:
+            say("network-level faults off: no 429, 529 or mid-stream error from the mock")
         provider, servers.spans, servers.otlp_endpoint = make_tracer_provider(say)
         servers.tracer_provider = provider
         # The mock is not api.anthropic.com: tell the instrumentation it is a Messages API too.
         claude_otel.instrument(extra_base_urls=(servers.mock_url,), tracer_provider=provider)
         servers.instrumented = True
         servers.metrics_server, servers.metrics_url = _start_metrics(claude_otel, cfg, say)
-        say(f"mock Messages API: {servers.mock_url}")
         say(f"metrics: {servers.metrics_url}")
         buggy = sum(1 for s in fleet if s.fault)
-        say(f"fleet: {len(fleet)} agents ({buggy} buggy, {len(fleet) - buggy} clean), {cfg.duration:g} s")
+        say(
+            f"fleet: {len(fleet)} agents ({buggy} buggy, {len(fleet) - buggy} clean), {cfg.duration:g} s; "
+            "creating their SDK clients ..."
+        )
         common: dict[str, Any] = {
             "seed": cfg.seed, "max_retries": 2, "on_event": on_event, "tracer_provider": provider,
         }  # fmt: skip
@@ -183,7 +191,8 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
         registry = claude_otel.get_registry()
         try:
             if cfg.live:
-                with Live(console=console, refresh_per_second=4, transient=False) as live:
+                # transient: the last frame is erased, and the final one is drawn from the report's numbers
+                with Live(console=console, refresh_per_second=4, transient=True) as live:
                     while (elapsed := time.monotonic() - started) < cfg.duration:
                         frame = render(
                             read_registry(registry), tally.snapshot(), elapsed=elapsed, duration=cfg.duration,
@@ -200,11 +209,12 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
                             f"{view.requests_by_outcome.get('invalid_request', 0)} 400s")  # fmt: skip
                         next_line += 5.0
                     stop.wait(0.25)
-            scrape_result = scrape(servers.metrics_url)
         except KeyboardInterrupt:
             interrupted = True
             say("interrupted: stopping the agents")
         stop.set()
+        if cfg.live:
+            say("time is up: letting the agents finish their requests ...")
         for t in threads:
             t.join(timeout=10)
     except KeyboardInterrupt:
@@ -213,13 +223,14 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
     finally:
         stop.set()
         elapsed = time.monotonic() - started
-        if servers.metrics_url and not scrape_result.get("ok"):
+        if servers.metrics_url:  # after the agents stopped: the same totals as the report's
             scrape_result = scrape(servers.metrics_url)
         view = read_registry(claude_otel.get_registry()) if servers.instrumented else read_registry(None)
+        final = (view, tally.snapshot())
         report = build_report(
             config=asdict(cfg),
             fleet=fleet,
-            tally=tally.snapshot(),
+            tally=final[1],
             metrics=view.as_dict(),
             metrics_url=servers.metrics_url or None,
             metrics_scrape=scrape_result,
@@ -232,6 +243,13 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
         path = write_report(report, cfg.report)
         if servers.mock is not None:
             servers.mock.__exit__(None, None, None)
+    if cfg.live and servers.instrumented and final is not None:
+        console.print(
+            render(
+                final[0], final[1], elapsed=report["elapsed_s"], duration=cfg.duration,
+                mock_url=servers.mock_url, metrics_url=servers.metrics_url, width=console.width, final=True,
+            )
+        )  # fmt: skip
     for line in summary_lines(report):
         say(line)
     say(f"report: {path}")

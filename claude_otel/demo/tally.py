@@ -65,6 +65,12 @@ class Tally:
         # prediction table over every request: (predicted error?, got a 400?) -> count
         self.table: Counter[tuple[bool, bool]] = Counter()
         self.events: deque[Event] = deque(maxlen=200)
+        self.in_flight = 0  # requests sent whose answer no agent has recorded (yet)
+
+    def sending(self) -> None:
+        """An agent is about to send a request (``request()`` records how it ended)."""
+        with self._lock:
+            self.in_flight += 1
 
     def add_agent(self, kind: str) -> None:
         with self._lock:
@@ -84,6 +90,7 @@ class Tally:
         predicted_error = predicted == "error"
         got_400 = status == 400
         with self._lock:
+            self.in_flight = max(0, self.in_flight - 1)
             g = self.groups.setdefault(kind, Group())
             g.requests += 1
             g.injected += injected
@@ -115,6 +122,7 @@ class Tally:
                 "groups": {k: g.as_dict() for k, g in sorted(self.groups.items())},
                 "prediction": prediction_table(self.table),
                 "recent": [e for e in self.events][-12:],
+                "in_flight": self.in_flight,
             }
 
 

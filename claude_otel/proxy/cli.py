@@ -11,9 +11,17 @@ DEFAULT_LISTEN = "127.0.0.1:8787"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT", help="address to serve on")
     parser.add_argument(
-        "--upstream", default="https://api.anthropic.com", metavar="URL", help="where requests are forwarded"
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help="address to serve on (default %(default)s)",
+    )
+    parser.add_argument(
+        "--upstream",
+        default="https://api.anthropic.com",
+        metavar="URL",
+        help="where requests are forwarded (default %(default)s)",
     )
     parser.add_argument(
         "--metrics-port",

@@ -124,7 +124,8 @@ def test_unreadable_inputs_exit_2(write, tmp_path) -> None:
         (("check", "-"), b"", "empty input"),
         (("check",), b"[1, 2, 3]", "a JSON list, not a request body object"),
         (("check",), b'"just a string"', "a JSON str, not a request body object"),
-        (("check",), b"\xff\xfe\x00garbage", "not valid JSON"),
+        (("check",), b"\xff\xfe\x00garbage", "line 1 column 1: not UTF-8 text (byte 0xff)"),
+        (("check",), b"\x00garbage", "not valid JSON"),
         (("check", "--jsonl"), b"\n\n", "no JSON lines"),
     ]
     for args, stdin, expected in cases:
@@ -183,3 +184,34 @@ def test_closed_stdout_ends_quietly(write) -> None:
     err = proc.stderr.read()
     proc.wait(timeout=120)
     assert err == b""
+
+
+def test_random_binary_is_not_utf8_text_said_plainly(write) -> None:
+    noise = bytes((i * 167 + 13) % 256 for i in range(4000))  # fixed bytes, invalid UTF-8 early on
+    err = _one_line_error(run_cli("check", str(write("noise.bin", noise))))
+    assert "not UTF-8 text (byte 0x" in err and "surrogates" not in err
+    body = dump(tool_loop_body(1))
+    err = _one_line_error(
+        run_cli("check", "--jsonl", stdin=body + b"\n" + body[:40] + b"\xe9t\xe9" + body[40:])
+    )
+    assert "<stdin>: line 2 column 41: not UTF-8 text (byte 0xe9)" in err
+
+
+def test_a_body_over_32_mib_predicts_413_request_too_large(write) -> None:
+    from claude_otel.core import classify_error
+
+    body = tool_loop_body(1)
+    body["messages"][0]["content"] = "x" * (50 * 1024 * 1024)  # a 50 MB pasted log: valid, but too big
+    path = write("huge.json", dump(body))
+    proc = run_cli("check", str(path))
+    assert proc.returncode == 1
+    out = proc.stdout.decode()
+    assert out.startswith(f"{path}: 413 expected: 1 error(s), 0 warning(s)")
+    assert "  error   request_too_large  at (body)" in out
+    finding = orjson.loads(run_cli("check", "--json", str(path)).stdout)["findings"][0]
+    assert (finding["rule"], finding["severity"]) == ("request_too_large", "error")
+    # what the API answers (Cloudflare's 413) classifies as the category the finding names
+    answer = (
+        b'{"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum size"}}'
+    )
+    assert classify_error(answer, 413).category == finding["rule"]

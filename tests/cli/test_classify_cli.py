@@ -88,3 +88,75 @@ def test_missing_file_exits_2(tmp_path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.decode().count("\n") == 1
     assert "cannot read" in proc.stderr.decode()
+
+
+def _refused(proc, expected: str) -> str:
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, (proc.stdout, err)
+    assert proc.stdout == b""
+    assert err.count("\n") == 1 and expected in err, err
+    assert err.isprintable() or err[:-1].isprintable()
+    return err
+
+
+def test_empty_input_is_refused_in_one_line() -> None:
+    for stdin in (b"", b"  \n\t\n"):
+        err = _refused(run_cli("classify", stdin=stdin), "empty input")
+        assert err.startswith("claude-otel classify: <stdin>: ")
+
+
+def test_json_that_is_no_error_body_is_refused() -> None:
+    for stdin, kind in ((b"[1, 2, 3]", "a JSON list"), (b"null", "a JSON null"), (b"17", "a JSON int")):
+        _refused(run_cli("classify", "--json", stdin=stdin), f"{kind}, not an error response body")
+
+
+def test_a_json_list_wrapping_an_error_is_still_classified() -> None:
+    google = b'[{"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED"}}]'
+    proc = run_cli("classify", "--json", stdin=google)
+    assert proc.returncode == 0
+    assert orjson.loads(proc.stdout)["category"] == "rate_limit"
+
+
+def test_binary_input_is_refused_without_echoing_it(write) -> None:
+    noise = bytes(range(256)) * 8  # NUL, ESC, C1 controls, invalid UTF-8
+    err = _refused(run_cli("classify", str(write("noise.bin", noise))), "binary data (NUL bytes)")
+    assert "\x1b" not in err
+    latin1 = "Überlastet: Anfrage abgelehnt".encode("latin-1")  # text, but not UTF-8
+    _refused(run_cli("classify", stdin=latin1), "binary data (byte 0xdc at offset 0 is not UTF-8)")
+
+
+def test_text_cut_inside_a_character_is_still_text() -> None:
+    cut = "API Error: 400 due to tool use concurrency issues. Überprüfen".encode()[:-9] + "é".encode()[:1]
+    proc = run_cli("classify", "--json", stdin=cut)
+    assert proc.returncode == 0, proc.stderr
+    assert orjson.loads(proc.stdout)["category"] == "tool_result_missing"
+
+
+def test_a_status_with_a_binary_body_classifies_by_the_status(write) -> None:
+    proc = run_cli("classify", "--status", "503", str(write("noise.bin", bytes(range(256)))))
+    assert proc.returncode == 0
+    out = proc.stdout.decode()
+    assert "category:   server_error" in out and "message:    -" in out
+    assert "classified by --status alone" in proc.stderr.decode()
+
+
+HOSTILE = "API Error: 400 \x1b[2J\x1b]0;pwned\x07 \x9b31m \u202eevil\x7f end"
+
+
+def test_echoed_text_is_printable_and_bounded() -> None:
+    proc = run_cli("classify", stdin=(HOSTILE + " x" * 50_000).encode())
+    assert proc.returncode == 0
+    out = proc.stdout.decode()
+    message = next(line for line in out.splitlines() if line.startswith("message:"))
+    assert all(c.isprintable() for c in message), message
+    assert "\\x1b[2J" in message and "\\u202e" in message  # shown, not acted on
+    assert len(message) < 600 and message.endswith("more characters)")
+    assert all(c.isprintable() or c == "\n" for c in out)
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on_and_keeps_the_value() -> None:
+    proc = run_cli("classify", "--json", stdin=HOSTILE.encode())
+    assert proc.returncode == 0
+    text = proc.stdout.decode()
+    assert all(c.isprintable() for c in text.rstrip("\n")), text
+    assert orjson.loads(text)["message"] == HOSTILE  # the same value: only its spelling changed

@@ -29,3 +29,16 @@ def test_rules_page_lists_every_rule_and_category_once() -> None:
         assert text.count(f"| `{rule}` |") == (2 if rule in CATEGORIES else 1), rule
     for category in CATEGORIES:
         assert f"| `{category}` |" in text, category
+
+
+def test_every_group_letter_is_explained_on_the_page_and_in_the_listing() -> None:
+    from clihelp import run_cli
+
+    from claude_otel.core.rules import GROUPS
+
+    text = _markdown()
+    listing = run_cli("rules").stdout.decode()
+    for letter in sorted({r.group for r in RULES.values()}):
+        assert GROUPS.get(letter), f"group {letter} has no description"
+        assert f"- **{letter}**: {GROUPS[letter]}" in text
+        assert f"  [{letter}] {GROUPS[letter]}" in listing

@@ -635,6 +635,13 @@ CASES = [
         {"max_tokens": 1024, "messages": [Q]},
         {"model": MODEL, "max_tokens": 1024, "messages": [Q]},
     ),
+    (
+        "request_too_large",
+        "anthropic",
+        "error",  # a long pasted log: above 32 MiB the API (Cloudflare) answers 413
+        body([user("x" * (32 * 1024 * 1024))]),
+        body([user("x" * 31_900_000)]),
+    ),
 ]
 CROSS_TURN = {r.id for r in RULES.values() if r.cross_turn}
 
@@ -654,6 +661,14 @@ def test_rule_fires_on_failing_body_and_not_on_look_alike(case: tuple) -> None:
     good_a = analyze(wire(good), provider=provider)
     assert not [f for f in good_a.findings if f.rule == rule], good_a.findings
     assert good_a.ok, [f for f in good_a.findings if f.severity == "error"]
+
+
+def test_request_too_large_comes_first_and_is_a_warning_in_the_undocumented_band() -> None:
+    # "32 MB": 32,000,000 or 33,554,432 bytes; in between the core cannot be sure
+    maybe = analyze(wire(body([user("x" * 32_100_000), asst("ok"), user("")])))
+    assert (maybe.findings[0].rule, maybe.findings[0].severity) == ("request_too_large", "warning")
+    assert "32,000,000 bytes" in maybe.findings[0].message
+    assert maybe.findings[1].rule == "message_content_empty"  # the other findings still follow
 
 
 def test_every_rule_has_a_failing_case() -> None:

@@ -143,6 +143,17 @@ def test_demo_runs_end_to_end_and_its_report_shows_every_fault_predicted(tmp_pat
     assert report["metrics_scrape"]["ok"] is True
     assert report["metrics_url"] == url
 
+    # One request total: what /metrics counts, scraped after the agents stopped; its parts named.
+    requests = report["requests"]
+    assert (
+        requests["total"] == m["requests"] == report["metrics_scrape"]["series"]["claude_otel_requests_total"]
+    )
+    assert requests["by_agents"] == sum(g["requests"] for g in [*report["faults"].values(), clean])
+    assert requests["total"] == requests["by_agents"] + requests.get("sdk_retries", 0), requests
+    assert "unexplained" not in requests and "in_flight_at_end" not in requests, requests
+    assert not [k for k in report["metrics_scrape"]["series"] if k.endswith(("_created", "_bucket"))]
+    assert re.search(rf"^{requests['total']} requests .*by 16 agents in ", out, re.M), out
+
     # Real spans: the SDK's call span and the HTTP span carrying the request shape.
     spans = report["spans"]
     assert spans["by_name"].get("anthropic.messages.create", 0) > 0, spans
@@ -216,3 +227,69 @@ def test_unwritable_report_path_is_refused_before_the_run(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "claude-otel demo: --report: cannot create a_file" in proc.stderr
     assert "mock Messages API" not in proc.stdout
+
+
+def test_without_network_faults_no_agent_sees_a_429_529_or_mid_stream_error(tmp_path: Path) -> None:
+    demo = Demo(tmp_path, "--agents", "4", "--duration", "3", "--no-network-faults")
+    try:
+        demo.wait_for(r"^network-level faults off")
+        assert demo.finish() == 0, "".join(demo.output)
+    finally:
+        demo.kill()
+    report = json.loads(demo.report.read_text())
+    assert report["config"]["mock_faults"] is False
+    assert report["clean"]["other_errors"] == 0 and report["clean"]["requests"] > 0
+    assert all(f["other_errors"] == 0 for f in report["faults"].values())
+    outcomes = report["metrics"]["requests_by_outcome"]
+    assert set(outcomes) <= {"ok", "invalid_request"}, outcomes
+    assert report["requests"] == {
+        "total": report["requests"]["by_agents"],
+        "by_agents": report["requests"]["by_agents"],
+    }
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+def test_live_view_on_a_terminal_ends_with_a_frame_of_the_final_numbers(tmp_path: Path) -> None:
+    """The live view on a real (pseudo-)terminal: the startup steps show, and the last frame, drawn after the
+    agents stopped, has the summary's numbers (not a stale one from before the end)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 140, 0, 0))
+    report = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "claude_otel.cli", "demo", "--agents", "4", "--duration", "3"]
+    cmd += ["--metrics-port", "0", "--report", str(report)]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "TERM")}
+    proc = subprocess.Popen(
+        cmd, stdin=terminal, stdout=terminal, stderr=terminal, cwd=tmp_path, env=env | {"TERM": "xterm"}
+    )
+    os.close(terminal)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(controller)
+    text = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
+    assert "loading the SDK, OpenTelemetry and the instrumentation" in text
+    assert "starting the mock Messages API" in text and "creating their SDK clients" in text
+    total = json.loads(report.read_text())["requests"]["total"]
+    final = text.rindex("final numbers (the report's)")
+    assert "Ctrl-C to stop" not in text[final:]  # no live frame after the final one
+    assert re.search(rf"finished in [0-9.]+ s\s+requests {total}\s", text[final:]), text[final:]
+    assert re.search(rf"^{total} requests .*by 4 agents in ", text[final:], re.M), text[final:]

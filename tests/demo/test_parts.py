@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from claude_otel.demo.agents import plan_fleet
 from claude_otel.demo.faults import FAULT_KINDS, FAULTS
 from claude_otel.demo.metrics_view import parse_exposition, read_registry
-from claude_otel.demo.report import build_report, summary_lines, write_report
+from claude_otel.demo.report import build_report, request_totals, summary_lines, write_report
 from claude_otel.demo.scenarios import SCENARIO_NAMES, SCENARIOS, to_request_blocks, tool_results
 from claude_otel.demo.tally import Tally
 
@@ -112,7 +112,7 @@ def test_report_and_summary(tmp_path: Path) -> None:
         config={"agents": 3},
         fleet=fleet,
         tally=tally.snapshot(),
-        metrics=read_registry(None).as_dict(),
+        metrics={"requests": 3, "requests_by_outcome": {"invalid_request": 1, "ok": 1, "rate_limited": 1}},
         metrics_url="http://127.0.0.1:1/metrics",
         metrics_scrape={"ok": True},
         mock_url="http://127.0.0.1:2",
@@ -134,7 +134,7 @@ def test_report_and_summary(tmp_path: Path) -> None:
     path = write_report(report, tmp_path / "a" / "b.json")
     assert json.loads(path.read_text()) == report
     text = "\n".join(summary_lines(report))
-    assert "3 requests by 3 agents in 1.23 s" in text
+    assert "3 requests by 3 agents in 1.23 s" in text  # no part but the agents' own calls: none named
     assert f"{kind}" in text and "c=1" in text
 
 
@@ -230,3 +230,108 @@ def test_conversation_keeps_the_container_and_resends_after_pause_turn() -> None
     conv.answer(_tool_turn("toolu_x", stop="tool_use"))
     turn = conv.next_turn()
     assert turn is not None and turn.body["messages"][-1]["content"][0]["tool_use_id"] == "toolu_x"
+
+
+FLEET = plan_fleet(3, 0.34, seed=1)
+BUGGY = next(s.fault for s in FLEET if s.fault)
+
+
+def _fleet_run() -> tuple[Tally, CollectorRegistry]:
+    """10 calls by the agents, as the tally sees them, and the 15 HTTP requests /metrics counted for them:
+    a call answered 429 three times (the SDK retried twice, then gave up), one answered 529 then 200 (one
+    retry), 6 more 200s, two 400s; and 2 count_tokens requests. One more call is still in flight."""
+    tally = Tally()
+    for spec in FLEET:
+        tally.add_agent(spec.kind)
+    for _ in range(11):
+        tally.sending()
+    tally.request(
+        "clean", injected=False, predicted="ok", error_rules=set(), status=429, category="rate_limit"
+    )
+    for _ in range(7):
+        tally.request("clean", injected=False, predicted="ok", error_rules=set(), status=200, category=None)
+    for _ in range(2):
+        tally.request(BUGGY, injected=True, predicted="error", error_rules={"tool_result_missing"},
+                      status=400, category="tool_result_missing")  # fmt: skip
+    reg = CollectorRegistry()
+    req = Counter(
+        "claude_otel_requests", "r", ["endpoint", "model", "client", "predicted", "outcome"], registry=reg
+    )
+    req.labels("messages", "m", "anthropic-python", "ok", "rate_limited").inc(3)
+    req.labels("messages", "m", "anthropic-python", "ok", "overloaded").inc(1)
+    req.labels("messages", "m", "anthropic-python", "ok", "ok").inc(7)
+    req.labels("messages", "m", "anthropic-python", "error", "invalid_request").inc(2)
+    req.labels("count_tokens", "m", "anthropic-python", "ok", "ok").inc(2)
+    return tally, reg
+
+
+def test_the_report_has_one_request_total_and_names_its_parts(tmp_path: Path) -> None:
+    tally, reg = _fleet_run()
+    view = read_registry(reg)
+    scraped = {"ok": True, "series": parse_exposition(generate_latest(reg).decode())}
+    report = build_report(
+        config={}, fleet=FLEET, tally=tally.snapshot(), metrics=view.as_dict(), metrics_url=None,
+        metrics_scrape=scraped, mock_url=None, elapsed_s=2.5, interrupted=False,
+    )  # fmt: skip
+    assert report["requests"] == {
+        "total": 15,  # what /metrics counts
+        "by_agents": 10,
+        "sdk_retries": 3,
+        "count_tokens": 2,
+        "in_flight_at_end": 1,
+    }
+    assert report["requests"]["total"] == report["metrics"]["requests"]
+    assert report["requests"]["total"] == report["metrics_scrape"]["series"]["claude_otel_requests_total"]
+    assert report["requests"]["by_agents"] == sum(
+        g["requests"] for g in [*report["faults"].values(), report["clean"]]
+    )
+    assert summary_lines(report)[0] == (
+        "15 requests (10 by the agents + 3 SDK retries after 429/529 + 2 count_tokens) by 3 agents in 2.5 s; "
+        "1 still in flight at the end"
+    )
+
+
+def test_a_total_the_parts_do_not_explain_is_said() -> None:
+    tally, _ = _fleet_run()
+    totals = request_totals(tally.snapshot(), {"requests": 16, "requests_by_outcome": {"rate_limited": 3}})
+    assert totals["unexplained"] == 16 - 10 - 2  # two of the three 429s were retried
+
+
+def test_the_scrape_sums_no_creation_timestamps_or_buckets() -> None:
+    reg = _registry()
+    Histogram("claude_otel_request_messages", "m", registry=reg, buckets=(1, 2, 4)).observe(3)
+    text = generate_latest(reg).decode()
+    assert "claude_otel_requests_created" in text and "_bucket{" in text  # what a scrape serves
+    sums = parse_exposition(text)
+    assert not [name for name in sums if name.endswith(("_created", "_bucket"))], sums
+    assert sums["claude_otel_request_messages_count"] == 1 and sums["claude_otel_request_messages_sum"] == 3
+
+
+def test_the_final_frame_shows_the_reports_numbers_and_why_two_tables_differ() -> None:
+    from rich.console import Console
+
+    from claude_otel.demo.live import render
+
+    tally, reg = _fleet_run()
+    find = Counter("claude_otel_findings", "f", ["rule", "severity"], registry=reg)
+    find.labels("tool_result_not_first", "error").inc(1)
+    err = Counter("claude_otel_errors", "e", ["category", "predicted", "status_class"], registry=reg)
+    err.labels("tool_result_missing", "error", "4xx").inc(2)
+    view = read_registry(reg)
+    kwargs = {
+        "elapsed": 21.04,
+        "duration": 20,
+        "mock_url": "http://127.0.0.1:1",
+        "metrics_url": "m",
+        "width": 140,
+    }
+    console = Console(record=True, width=140, color_system=None)
+    console.print(render(view, tally.snapshot(), final=True, **kwargs))  # type: ignore[arg-type]
+    text = " ".join(console.export_text().split())
+    assert "final numbers (the report's)" in text and "Ctrl-C" not in text
+    assert "finished in 21.0 s requests 15 400s 2" in text  # not a stale "19.7/20 s"
+    assert "the API answers tool_result_not_first" in text and "with the tool_result_missing text" in text
+    console = Console(record=True, width=140, color_system=None)
+    console.print(render(read_registry(None), Tally().snapshot(), **kwargs))  # type: ignore[arg-type]
+    text = " ".join(console.export_text().split())
+    assert "waiting for the first answers" in text and "the API answers" not in text
