@@ -31,6 +31,7 @@ PROXY_OUTCOMES: Mapping[str, tuple[str, str]] = {
     "upstream_error": ("upstream_unreachable", "connection"),
     "upstream_timeout": ("upstream_timeout", "timeout"),
     "request_too_large": ("proxy_refused", "request_too_large"),
+    "header_too_large": ("proxy_refused", "request_too_large"),
     "overloaded": ("proxy_refused", "overloaded"),
     "proxy_error": ("proxy_error", "server_error"),
 }

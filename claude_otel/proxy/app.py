@@ -223,6 +223,14 @@ class ProxyApp:
                 f"claude-otel proxy: request body exceeds the proxy's limit of {limit} bytes.",
                 "request_too_large",
             )
+        elif reason == "header_too_large":
+            answer = error_response(
+                431,
+                "invalid_request_error",
+                "claude-otel proxy: request head exceeds the proxy's limit of "
+                f"{self.config.max_header_bytes} bytes.",
+                "header_too_large",
+            )
         else:  # bad_target
             answer = error_response(
                 400,
@@ -247,6 +255,9 @@ class ProxyApp:
             url = self.upstream_url(scope)
         except BadTarget:
             await self._answer(scope, send, "bad_target", close=True)
+            return
+        if _head_size(scope) > self.config.max_header_bytes:  # h11 bounds only a head still incomplete
+            await self._answer(scope, send, "header_too_large", close=True)
             return
         declared = _declared_length(scope["headers"])
         if declared is not None and declared > self.config.max_request_bytes:
@@ -417,6 +428,14 @@ def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
         if name == b"content-length" and value.strip().isdigit():
             length = int(value)
     return length
+
+
+def _head_size(scope: Scope) -> int:
+    """Bytes of the request line and headers, as received (near enough: separators counted)."""
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 32
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+    return size
 
 
 def _no_count(scope: Scope, reason: str, body: bytes | None = None) -> None:
