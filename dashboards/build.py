@@ -125,7 +125,10 @@ def fleet_overview() -> Dashboard:
                 "Non-400 failures by outcome",
                 "Requests per second that failed for other reasons than a bad request shape: rate limits "
                 "(429), overload (529), server errors (5xx) and other client errors. These are not the "
-                "agent's fault and are shown to separate them from the 400s.",
+                "agent's fault and are shown to separate them from the 400s. The proxy's own answers show "
+                "here too: upstream_unreachable (502, the upstream refused or closed the connection), "
+                "upstream_timeout (504), proxy_refused (413/503 from the proxy's limits), proxy_error; an "
+                "upstream outage is a wall of upstream_unreachable (alert ClaudeOtelUpstreamDown).",
                 [target(_rate('outcome!~"ok|invalid_request"', "outcome"), "{{outcome}}", exemplar=True)],
                 width=12,
                 unit="reqps",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import _caches
 from ._native import NATIVE, STATUS
 from .analysis import _REQUEST_CACHE, analyze
-from .checks_request import _SPAN_CACHE, _TOOLS_CACHE
+from .checks_request import _CACHE_BYTES, _SPAN_CACHE, _TOOLS_CACHE
 from .classify import CATEGORIES, CATEGORY_INFO, Classification, classify_error
 from .models import model_capabilities, normalize_model
 from .rules import RULES, RuleInfo, rule_info
@@ -24,6 +24,7 @@ def clear_caches() -> None:
     _caches.GOOD_IDS.clear()
     _TOOLS_CACHE.clear()
     _SPAN_CACHE.clear()
+    _CACHE_BYTES.update(dict.fromkeys(_CACHE_BYTES, 0))
     _REQUEST_CACHE.clear()
 
 

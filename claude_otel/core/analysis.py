@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from msgspec import Raw
 
+from ._caches import request_key
 from ._native import (  # the compiled modules when built and current, else the pure ones
     check_container,
     check_final_and_thinking,
@@ -120,7 +120,7 @@ def analyze(
                 shape.body_bytes = _size(body)
                 if shape.body_bytes > REQUEST_BYTES_MAYBE:
                     check_body_size(shape.body_bytes, out)
-                findings = tuple(out.items)
+                findings = out.findings()
                 return Analysis(
                     shape=shape, findings=findings, predicted=_predict(findings), _body=body, decoded=req
                 )
@@ -145,7 +145,7 @@ def analyze(
             _analyze_dict(parsed, shape, out, known)
         if size > REQUEST_BYTES_MAYBE:
             check_body_size(size, out)
-        findings = tuple(out.items)
+        findings = out.findings()
         return Analysis(shape=shape, findings=findings, predicted=_predict(findings), _body=parsed)
     except Exception as e:  # the core never raises into the application
         return Analysis(shape=shape, predicted="unparsed", parse_error=f"internal error: {type(e).__name__}")
@@ -212,10 +212,6 @@ def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[st
     return True
 
 
-def _span(raw: Raw | Any) -> bytes | None:
-    return None if raw is UNSET else bytes(raw)
-
-
 def _decoded_request_checks(
     req: Request, shape: Shape, out: Collector, betas: tuple[str, ...] | None
 ) -> tuple[ModelCapabilities | None, str | None, ToolsInfo, bool, Any]:
@@ -225,22 +221,18 @@ def _decoded_request_checks(
     span = req.tools
     tools = None if span is UNSET else check_tools_span(span, out.provider)  # by bytes: one memcmp
     temperature = req.temperature
-    key = (
-        out.provider,
-        betas,
-        req.model,
-        req.max_tokens,
-        req.stream,
-        temperature,
-        temperature.__class__,  # 2 and 2.0 are equal keys but read differently in a finding
-        None if tools is None else tools[1],  # the ToolsInfo of a byte-equal tools[] is the same object
-        _span(req.thinking),
-        _span(req.tool_choice),
-        _span(req.container),
-        _span(req.thread),
-        _span(req.cache_control),
+    key = request_key(  # bounded in bytes: a digest of the variable-size parts, None when they are large
+        (
+            out.provider,
+            req.max_tokens,
+            req.stream,
+            temperature,
+            temperature.__class__,  # 2 and 2.0 are equal keys but read differently in a finding
+            None if tools is None else tools[1],  # the ToolsInfo of a byte-equal tools[] is the same object
+        ),
+        (betas, req.model, req.thinking, req.tool_choice, req.container, req.thread, req.cache_control),
     )
-    hit = _REQUEST_CACHE.get(key)
+    hit = _REQUEST_CACHE.get(key) if key is not None else None
     if hit is None:
         top: dict[str, Any] = {}  # the top-level fields the checks read (spelled out: no getattr by name)
         if (v := req.model) is not UNSET:
@@ -269,9 +261,10 @@ def _decoded_request_checks(
             (s.model, s.stream, s.max_tokens, s.thinking, s.tools_declared, s.tools_deferred),
             (s.tool_choice, s.container, s.thread),
         )
-        if len(_REQUEST_CACHE) >= _REQUEST_CACHE_MAX:
-            _REQUEST_CACHE.clear()
-        _REQUEST_CACHE[key] = hit
+        if key is not None:
+            if len(_REQUEST_CACHE) >= _REQUEST_CACHE_MAX:
+                _REQUEST_CACHE.clear()
+            _REQUEST_CACHE[key] = hit
     checks, findings, (a, b, c, d, e, f), (g, h, i) = hit
     shape.model, shape.stream, shape.max_tokens, shape.thinking, shape.tools_declared = a, b, c, d, e
     shape.tools_deferred, shape.tool_choice, shape.container, shape.thread = f, g, h, i

@@ -25,11 +25,16 @@ REQUEST_BYTES_MAX = 32 * 1024 * 1024
 REQUEST_BYTES_MAYBE = 32_000_000
 INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
 INTERLEAVED_BETA_PREFIX = "interleaved-thinking"
-_TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...]]]] = {}
+_TOOLS_CACHE: dict[tuple[str, int], list[tuple[list, ToolsInfo, tuple[Finding, ...], int]]] = {}
 _TOOLS_CACHE_KEYS = 32  # (provider, number of tools) keys; at most 128 tool sets kept
 _TOOLS_CACHE_PER_KEY = 4  # distinct tool sets per key
 # the fast path's cache: (provider, span length) -> (the span's bytes, parsed tools, info, findings)
 _SPAN_CACHE: dict[tuple[str, int], list[tuple[Raw, Any, ToolsInfo, tuple[Finding, ...]]]] = {}
+# bounded in bytes too (JSON bytes of the tool sets kept, per cache; their parsed values weigh a few times
+# more): a tools[] above the entry cap is checked every time, and a cache over its budget starts afresh
+_TOOLS_CACHE_MAX_BYTES = 4 * 1024 * 1024
+_TOOLS_ENTRY_MAX_BYTES = 1024 * 1024
+_CACHE_BYTES = {"tools": 0, "span": 0}
 _GOOD_NAMES: set[str] = set()  # tool names already seen to match the pattern (fleets resend the same tools)
 _SUB_TOOLS = {"bash_code_execution": "code_execution", "text_editor_code_execution": "code_execution"}
 
@@ -81,7 +86,7 @@ def check_tools(tools: Any, out: Collector) -> ToolsInfo:
     key = (out.provider, len(tools))
     bucket = _TOOLS_CACHE.get(key)
     if bucket is not None:
-        for cached, info, findings in bucket:
+        for cached, info, findings, _ in bucket:
             try:
                 same = cached == tools
             except RecursionError:
@@ -91,17 +96,29 @@ def check_tools(tools: Any, out: Collector) -> ToolsInfo:
                 return info
     mark = len(out.items)
     info = _check_tools(tools, out)
+    if out.dropped:  # over the findings cap: what was kept is not the whole answer for this list
+        return info
     try:
-        frozen = orjson.loads(orjson.dumps(tools))
+        raw = orjson.dumps(tools)
     except (TypeError, orjson.JSONEncodeError):  # not JSON (a caller's Mapping): do not cache
         return info
+    size = len(raw)
+    if size > _TOOLS_ENTRY_MAX_BYTES:
+        return info
+    frozen = orjson.loads(raw)
+    if _CACHE_BYTES["tools"] + size > _TOOLS_CACHE_MAX_BYTES:
+        _TOOLS_CACHE.clear()
+        _CACHE_BYTES["tools"] = 0
+        bucket = None
     if bucket is None:
         if len(_TOOLS_CACHE) >= _TOOLS_CACHE_KEYS:
             _TOOLS_CACHE.clear()
+            _CACHE_BYTES["tools"] = 0
         bucket = _TOOLS_CACHE[key] = []
     if len(bucket) >= _TOOLS_CACHE_PER_KEY:
-        bucket.pop(0)
-    bucket.append((frozen, info, tuple(out.items[mark:])))
+        _CACHE_BYTES["tools"] -= bucket.pop(0)[3]
+    bucket.append((frozen, info, tuple(out.items[mark:]), size))
+    _CACHE_BYTES["tools"] += size
     return info
 
 
@@ -121,13 +138,23 @@ def check_tools_span(raw: Raw, provider: str) -> tuple[Any, ToolsInfo, tuple[Fin
     out = Collector(provider)
     info = check_tools(parsed, out)
     findings = tuple(out.items)
+    size = len(raw)
+    if size > _TOOLS_ENTRY_MAX_BYTES or out.dropped:
+        return parsed, info, findings
+    if _CACHE_BYTES["span"] + size > _TOOLS_CACHE_MAX_BYTES:
+        _SPAN_CACHE.clear()
+        _CACHE_BYTES["span"] = 0
+        bucket = None
     if bucket is None:
         if len(_SPAN_CACHE) >= _TOOLS_CACHE_KEYS:
             _SPAN_CACHE.clear()
+            _CACHE_BYTES["span"] = 0
         bucket = _SPAN_CACHE[key] = []
     if len(bucket) >= _TOOLS_CACHE_PER_KEY:
         bucket.pop(0)
+        _CACHE_BYTES["span"] -= size  # every span of a bucket has its key's length
     bucket.append((raw.copy(), parsed, info, findings))
+    _CACHE_BYTES["span"] += size
     return parsed, info, findings
 
 

@@ -35,19 +35,62 @@ def safe_name(name: object) -> str:
     return s + ("..." if len(name) > _MAX_ID_LEN else "")
 
 
-class Collector:
-    """Accumulates findings for one request; severity comes from RULES for the provider."""
+# Findings kept per request with their paths; beyond, one summary finding carries the count, so spans (one
+# event per finding), guard 400 bodies and metrics stay bounded whatever a body holds.
+MAX_FINDINGS = 100
 
-    __slots__ = ("items", "provider")
+
+class Collector:
+    """Accumulates findings for one request; severity comes from RULES for the provider. The first
+    MAX_FINDINGS are kept; the rest are only counted, by rule and severity, for ``findings()``'s summary."""
+
+    __slots__ = ("dropped", "items", "provider")
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
         self.items: list[Finding] = []
+        self.dropped: dict[tuple[str, str], int] | None = None
 
     def add(self, rule: str, path: str, message: str, severity: str | None = None) -> None:
         info = RULES[rule]
         sev = info.severity_for(self.provider)
         if severity == "warning":  # callers may only downgrade (when the core cannot be sure)
             sev = "warning"
+        if len(self.items) >= MAX_FINDINGS:
+            dropped = self.dropped
+            if dropped is None:
+                dropped = self.dropped = {}
+            dropped[rule, sev] = dropped.get((rule, sev), 0) + 1
+            return
         fix = info.fix
         self.items.append(Finding(rule, sev, path, f"{message}; fix: {fix}"))
+
+    def findings(self) -> tuple[Finding, ...]:
+        """The findings of the request: at most MAX_FINDINGS with their paths, then one summary."""
+        if not self.dropped and len(self.items) <= MAX_FINDINGS:
+            return tuple(self.items)
+        return cap_findings(self.items, self.dropped)
+
+
+def cap_findings(
+    findings: Iterable[Finding], dropped: dict[tuple[str, str], int] | None = None
+) -> tuple[Finding, ...]:
+    """``findings`` bounded: the first MAX_FINDINGS, then (if any were left out, here or in ``dropped``:
+    counts by (rule, severity)) one summary finding, of the most frequent rule left out and the worst
+    severity, with the count and no path."""
+    items = list(findings)
+    counts: dict[tuple[str, str], int] = dict(dropped or {})
+    for f in items[MAX_FINDINGS:]:
+        counts[f.rule, f.severity] = counts.get((f.rule, f.severity), 0) + 1
+    kept = tuple(items[:MAX_FINDINGS])
+    if not counts:
+        return kept
+    total = sum(counts.values())
+    severity = "error" if any(sev == "error" for _, sev in counts) else "warning"
+    rule = max(counts.items(), key=lambda kv: kv[1])[0][0]
+    rules = len({r for r, _ in counts})
+    message = (
+        f"{total} more findings not listed ({rules} rule{'s' if rules != 1 else ''}, most often {rule}); "
+        f"the first {MAX_FINDINGS} are; fix: {RULES[rule].fix}"
+    )
+    return (*kept, Finding(rule, severity, "", message))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._caches import GOOD_ID_MAX_LEN as _GOOD_ID_MAX_LEN
 from ._caches import GOOD_IDS as _GOOD_IDS  # shared with the compiled copy (see _native.py)
 from ._caches import GOOD_IDS_MAX as _GOOD_IDS_MAX
 from .findings import Collector, safe_name
@@ -353,7 +354,8 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                 if tuid in good_ids:
                     pass
                 elif tuid is not None and id_match(tuid):
-                    good_add(tuid)
+                    if len(tuid) <= _GOOD_ID_MAX_LEN:  # bounded in bytes: long ids are not remembered
+                        good_add(tuid)
                 else:
                     path = f"messages.{i}.content.{j}"
                     if "tool_use_id" not in b:
@@ -463,7 +465,8 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
                             f"tool_use id {tid} appears more than once",
                         )
                     else:
-                        good_add(tid)
+                        if len(tid) <= _GOOD_ID_MAX_LEN:
+                            good_add(tid)
                         seen_tool_ids.add(tid)
                 if inp.__class__ is not dict and "input" in b and not isinstance(inp, dict):
                     out.add(
@@ -799,7 +802,8 @@ def walk_decoded(
                 if tuid not in good_ids:
                     if id_match(tuid) is None:
                         return None
-                    good_add(tuid)
+                    if len(tuid) <= _GOOD_ID_MAX_LEN:
+                        good_add(tuid)
                 has_tool_blocks = True
                 n_tool_result += 1
                 if b.cache_control:
@@ -856,7 +860,8 @@ def walk_decoded(
                 if tid not in good_ids:
                     if id_match(tid) is None:
                         return None
-                    good_add(tid)
+                    if len(tid) <= _GOOD_ID_MAX_LEN:
+                        good_add(tid)
                 seen_tool_ids.add(tid)
                 if b.cache_control:
                     cc += 1

@@ -19,6 +19,7 @@ from opentelemetry.trace import NonRecordingSpan, Span
 
 from claude_otel.core import Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
+from claude_otel.core.findings import MAX_FINDINGS, cap_findings
 from claude_otel.core.gcpause import gc_paused
 
 from . import attributes as A
@@ -220,8 +221,6 @@ class Instrumentation:
             shape = analysis.shape
             model = shape.model
             findings = tuple(analysis.findings)
-            if predicted == "unparsed":
-                self.internal("body_unparseable", analysis.parse_error or "")
             # the fast path's decoded request, or the parsed body: never a second parse of the bytes
             body: Any = analysis.decoded if analysis.decoded is not None else analysis.body
             if body is not None and match.endpoint == "messages":
@@ -230,9 +229,9 @@ class Instrumentation:
                 except Exception as exc:
                     extra = ()
                     self.internal("state_error", type(exc).__name__)
-                if extra:
+                if extra and len(findings) < MAX_FINDINGS:  # (at the cap, a summary already says "more")
                     seen = {(f.rule, f.path) for f in findings}
-                    findings += tuple(f for f in extra if (f.rule, f.path) not in seen)
+                    findings = cap_findings((*findings, *(f for f in extra if (f.rule, f.path) not in seen)))
             del body, analysis
             if findings and predicted not in ("skipped", "unparsed"):
                 if any(f.severity == "error" for f in findings):
@@ -288,8 +287,15 @@ class Instrumentation:
                 )
 
     def _start(self, job: Job) -> None:
-        """Hand a job to the worker; if its queue is full, run it here and now (nothing is lost)."""
-        if not _WORKER.enqueue(job):
+        """Hand a job to the worker; if its queue is full or its thread cannot start, run it here and now
+        (nothing is lost; this runs in httpcore's trace callback, where nothing may raise)."""
+        try:
+            queued = _WORKER.enqueue(job)
+        except Exception as exc:  # Thread.start failed (pids or memory limit): analysed inline, counted
+            self.internal("worker_start_failed", type(exc).__name__)
+            job.run()
+            return
+        if not queued:
             self.internal("analysis_queue_full")
             job.run()
 

@@ -16,7 +16,6 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "hook_error",  # an exception inside a request/response hook (request went on untouched)
     "stream_not_replayable",  # request body is a one-shot stream (upload, generator): not read
     "body_too_large",  # request body above max_body_bytes: only its size is recorded
-    "body_unparseable",  # request body is not JSON / not an object
     "response_not_attached",  # could not find the response object to observe its body
     "response_observer_error",  # an exception while observing a response body (bytes still passed on)
     "response_body_too_large",  # JSON response body above max_body_bytes: not parsed
@@ -25,6 +24,7 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "state_error",  # the cross-turn state store failed
     "export_error",  # a metric or log record could not be emitted
     "analysis_queue_full",  # analysis=overlap: the worker's queue was full, analysed inline (nothing lost)
+    "worker_start_failed",  # analysis=overlap: the analysis thread could not start, analysed inline
 )
 
 

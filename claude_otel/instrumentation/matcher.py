@@ -13,6 +13,7 @@ _VERTEX = re.compile(
     r"^/v1(?:beta1)?/projects/[^/]+/locations/[^/]+/publishers/anthropic/models/([^/:]+):(\w+)$"
 )
 _FIRST_PARTY_HOSTS = ("api.anthropic.com",)
+_CACHED_PATH_MAX = 512  # a longer path (a proxy's client chooses it) is matched, never remembered
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class Matcher:
     def match(self, method: bytes | str, host: str, port: int | None, path: str) -> Match | None:
         if method not in (b"POST", "POST"):
             return None
+        if len(path) > _CACHED_PATH_MAX or len(host) > _CACHED_PATH_MAX:  # bounded in bytes, not only entries
+            return self._match(host, port, path)
         return self._cached(host, port, path)
 
     def _match(self, host: str, port: int | None, path: str) -> Match | None:

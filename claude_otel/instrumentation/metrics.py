@@ -28,7 +28,17 @@ __all__ = [
 
 ENDPOINTS = ("messages", "count_tokens")
 PREDICTED = ("ok", "warning", "error", "unparsed", "skipped")
-OUTCOMES = ("ok", "invalid_request", "rate_limited", "overloaded", "server_error", "client_error")
+# the proxy's own answers (claude_otel/proxy/accounting.py): no upstream answer, or refused by the proxy
+PROXY_OUTCOMES = ("upstream_unreachable", "upstream_timeout", "proxy_refused", "proxy_error")
+OUTCOMES = (
+    "ok",
+    "invalid_request",
+    "rate_limited",
+    "overloaded",
+    "server_error",
+    "client_error",
+    *PROXY_OUTCOMES,
+)
 STATUS_CLASSES = ("4xx", "5xx", "stream")
 STOP_REASONS = (
     "end_turn",

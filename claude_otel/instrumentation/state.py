@@ -11,13 +11,26 @@ from claude_otel.core.continuity import ResponseRecord
 
 __all__ = ["StateStore"]
 
+_MAX_KEY_LEN = 256  # an id longer than this (no API id is) is not indexed
+_ENTRY_OVERHEAD = 64  # rough bytes per kept id or fingerprint beyond its characters
+
+
+def record_bytes(record: ResponseRecord) -> int:
+    """An estimate of what keeping ``record`` costs (its ids, fingerprints and their containers)."""
+    size = 200 + len(record.message_id or "") + len(record.container_id or "")
+    for ids in (record.tool_use_ids, record.server_tool_use_ids):
+        size += sum(len(i) + _ENTRY_OVERHEAD for i in ids)
+    size += sum(_ENTRY_OVERHEAD + sum(len(x) + _ENTRY_OVERHEAD for x in fp) for fp in record.thinking)
+    return size
+
 
 class StateStore:
     """LRU + TTL map from id (``msg_…``, ``toolu_…``, ``srvtoolu_…``, ``thinking:<signature digest>``) to
     ResponseRecord.
 
-    At most ``max_entries`` ids are kept; an entry older than ``ttl_seconds`` is not returned.
-    The lock guards only dictionary operations (never I/O).
+    Bounded twice: at most ``max_entries`` ids, and at most ``max_bytes`` (an estimate) of the records
+    they keep alive; the oldest ids go first. An entry older than ``ttl_seconds`` is not returned. A
+    record larger than ``max_bytes`` on its own is not kept. The lock guards only dictionary operations.
     """
 
     def __init__(
@@ -25,11 +38,15 @@ class StateStore:
         max_entries: int = 10_000,
         ttl_seconds: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
+        self.max_bytes = max_bytes
         self._clock = clock
         self._data: OrderedDict[str, tuple[float, ResponseRecord]] = OrderedDict()
+        self._refs: dict[int, list[int]] = {}  # id(record) -> [ids indexing it, its size]
+        self.bytes = 0  # estimated bytes of the records kept alive by an id
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -38,13 +55,36 @@ class StateStore:
     def put(self, record: ResponseRecord) -> None:
         if self.max_entries <= 0:
             return
+        keys = [k for k in record.index_keys() if len(k) <= _MAX_KEY_LEN]
+        size = record_bytes(record) + sum(len(k) + _ENTRY_OVERHEAD for k in keys)
+        if not keys or size > self.max_bytes:
+            return
         now = self._clock()
         with self._lock:
-            for key in record.index_keys():
+            for key in keys:
+                old = self._data.get(key)
+                if old is not None:
+                    self._release(old[1])
                 self._data[key] = (now, record)
                 self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+                ref = self._refs.get(id(record))
+                if ref is None:
+                    self._refs[id(record)] = [1, size]
+                    self.bytes += size
+                else:
+                    ref[0] += 1
+            while len(self._data) > self.max_entries or self.bytes > self.max_bytes:
+                _, (_, evicted) = self._data.popitem(last=False)
+                self._release(evicted)
+
+    def _release(self, record: ResponseRecord) -> None:
+        ref = self._refs.get(id(record))
+        if ref is None:
+            return
+        ref[0] -= 1
+        if ref[0] <= 0:
+            del self._refs[id(record)]
+            self.bytes -= ref[1]
 
     def get(self, key: str) -> ResponseRecord | None:
         with self._lock:
@@ -54,9 +94,12 @@ class StateStore:
             stamp, record = item
             if self._clock() - stamp > self.ttl_seconds:
                 del self._data[key]
+                self._release(record)
                 return None
             return record
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._refs.clear()
+            self.bytes = 0

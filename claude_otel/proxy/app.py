@@ -19,8 +19,12 @@ from typing import Any
 
 import httpx
 
+from claude_otel.proxy.accounting import ProxyAccounting
+from claude_otel.proxy.budget import ByteBudget
 from claude_otel.proxy.errors import error_response, guard_message
 from claude_otel.proxy.headers import request_headers, response_headers
+from claude_otel.proxy.protocol import ServerLimits, guarded_protocol
+from claude_otel.proxy.target import BadTarget, UpstreamTarget
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,6 +51,13 @@ class ProxyConfig:
     metrics_path: str | None = DEFAULT_METRICS_PATH
     guard: bool = False
     trust_env: bool = True
+    # the proxy as a server (claude_otel/proxy/protocol.py, budget.py): see the README's proxy section
+    header_timeout: float = 10.0  # request head must be complete within this, from its first byte
+    body_timeout: float = 30.0  # longest pause while the request body arrives
+    max_client_connections: int = 1024  # open client connections; more are answered 503
+    max_buffered_bytes: int = 256 * 1024 * 1024  # request bodies held at once, all requests together
+    max_header_bytes: int = 64 * 1024  # the request head (request line + headers)
+    retry_after: int = 2  # seconds, on the proxy's 503 overloaded_error
 
     def __post_init__(self) -> None:
         url = httpx.URL(self.upstream)
@@ -54,11 +65,21 @@ class ProxyConfig:
             raise ValueError(f"upstream must be an http(s) URL with a host, got {self.upstream!r}")
         if url.query or url.fragment:
             raise ValueError(f"upstream must not carry a query or fragment, got {self.upstream!r}")
-        for name in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
+        for name in (
+            "connect_timeout",
+            "read_timeout",
+            "write_timeout",
+            "pool_timeout",
+            "header_timeout",
+            "body_timeout",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if self.max_connections < 1 or self.max_request_bytes < 1:
-            raise ValueError("max_connections and max_request_bytes must be >= 1")
+        for name in ("max_connections", "max_request_bytes", "max_client_connections", "max_header_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.max_buffered_bytes < self.max_request_bytes:
+            raise ValueError("max_buffered_bytes must be >= max_request_bytes (one largest request must fit)")
         if self.metrics_path is not None and not self.metrics_path.startswith("/"):
             raise ValueError(f"metrics_path must start with '/', got {self.metrics_path!r}")
 
@@ -108,13 +129,27 @@ class ProxyApp:
         *,
         metrics: MetricsRenderer | None = None,
         guard_errors: GuardErrorTypes = (),
+        accounting: ProxyAccounting | None = None,
     ) -> None:
         self.config = config
         self.client = client if client is not None else make_upstream_client(config)
         self._metrics = metrics
         self._guard_errors = guard_errors
-        self._base = config.upstream_base
+        self._target = UpstreamTarget(config.upstream)
+        self._budget = ByteBudget(config.max_buffered_bytes)
+        self._accounting = accounting
         self._upstream_name = httpx.URL(config.upstream).netloc.decode("ascii", "replace")
+
+    def http_protocol(self) -> type:
+        """The uvicorn protocol class enforcing this proxy's server limits (used by server.uvicorn_config)."""
+        c = self.config
+        limits = ServerLimits(
+            header_timeout=c.header_timeout,
+            body_timeout=c.body_timeout,
+            max_connections=c.max_client_connections,
+            max_header_bytes=c.max_header_bytes,
+        )
+        return guarded_protocol(limits, self._refuse, self.raw_refusal())
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -155,33 +190,109 @@ class ProxyApp:
 
     # -- forwarding --------------------------------------------------------------------------------
 
-    def upstream_url(self, scope: Scope) -> str:
-        raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else scope["path"]
-        query = scope.get("query_string") or b""
-        return self._base + path + ("?" + query.decode("latin-1") if query else "")
+    def upstream_url(self, scope: Scope) -> httpx.URL:
+        """The upstream URL for the request's target (BadTarget unless origin-form or the upstream's own
+        absolute URL): the scheme and authority are the configured upstream's, whatever the client sent."""
+        raw_path = scope.get("raw_path") or scope["path"].encode("latin-1")
+        return self._target.url(raw_path, scope.get("query_string") or b"")
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Over the client connection cap (protocol.py): 503 overloaded_error, the connection closed."""
+        await self._answer(scope, send, "overloaded", close=True)
+
+    def raw_refusal(self) -> bytes:
+        """The same 503 as a whole HTTP/1.1 response, for connections refused before any byte is read."""
+        status, headers, body = self._error("overloaded", close=True)
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        return b"HTTP/1.1 %d Service Unavailable\r\n" % status + head + b"\r\n" + body
+
+    def _error(self, reason: str, *, close: bool = False) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        if reason == "overloaded":
+            answer = error_response(
+                503,
+                "overloaded_error",
+                "claude-otel proxy: too many requests in flight at the proxy; retry shortly.",
+                "overloaded",
+            )
+            answer[1].append((b"retry-after", str(self.config.retry_after).encode()))
+        elif reason == "request_too_large":
+            limit = self.config.max_request_bytes
+            answer = error_response(
+                413,
+                "request_too_large",
+                f"claude-otel proxy: request body exceeds the proxy's limit of {limit} bytes.",
+                "request_too_large",
+            )
+        elif reason == "header_too_large":
+            answer = error_response(
+                431,
+                "invalid_request_error",
+                "claude-otel proxy: request head exceeds the proxy's limit of "
+                f"{self.config.max_header_bytes} bytes.",
+                "header_too_large",
+            )
+        else:  # bad_target
+            answer = error_response(
+                400,
+                "invalid_request_error",
+                "claude-otel proxy: the request target must be a path (origin-form), "
+                "or the upstream's own absolute URL.",
+                "bad_target",
+            )
+        if close:  # the request body was not read: the connection cannot carry another request
+            answer[1].append((b"connection", b"close"))
+        return answer
+
+    async def _answer(
+        self, scope: Scope, send: Send, reason: str, *, close: bool = False, body: bytes | None = None
+    ) -> None:
+        if self._accounting is not None:  # counted before answering: a client that reads it sees it counted
+            self._accounting.count(scope, reason, body)
+        await _send_error(send, *self._error(reason, close=close))
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive, self.config.max_request_bytes)
+        try:
+            url = self.upstream_url(scope)
+        except BadTarget:
+            await self._answer(scope, send, "bad_target", close=True)
+            return
+        if _head_size(scope) > self.config.max_header_bytes:  # h11 bounds only a head still incomplete
+            await self._answer(scope, send, "header_too_large", close=True)
+            return
+        declared = _declared_length(scope["headers"])
+        if declared is not None and declared > self.config.max_request_bytes:
+            await self._answer(scope, send, "request_too_large", close=True)  # before reading the body
+            return
+        budget = self._budget
+        reserved = declared or 0
+        if not budget.take(reserved):
+            await self._answer(scope, send, "overloaded", close=True)
+            return
+        held = [reserved]  # what this request holds of the budget, grown by a chunked body
+        try:
+            await self._read_and_forward(scope, receive, send, url, declared, held)
+        finally:
+            budget.give(held[0])
+
+    async def _read_and_forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        url: httpx.URL,
+        declared: int | None,
+        held: list[int],
+    ) -> None:
+        body = await self._read_body(receive, declared, held)
         if body is None:  # client went away while sending its request
             return
-        if body is _TOO_LARGE:
-            limit = self.config.max_request_bytes
-            await _send_error(
-                send,
-                *error_response(
-                    413,
-                    "request_too_large",
-                    f"claude-otel proxy: request body exceeds the proxy's limit of {limit} bytes.",
-                    "request_too_large",
-                ),
-            )
+        if isinstance(body, str):  # refused while reading: the rest of the body is not read
+            await self._answer(scope, send, body, close=True)
             return
-        assert isinstance(body, bytes)
         try:
             request = httpx.Request(
                 scope["method"],
-                self.upstream_url(scope),
+                url,
                 headers=request_headers(scope["headers"]),
                 content=body,
             )
@@ -196,7 +307,7 @@ class ProxyApp:
                 ),
             )
             return
-        forward = asyncio.ensure_future(self._forward(request, send))
+        forward = asyncio.ensure_future(self._forward(request, send, scope, body))
         watch = asyncio.ensure_future(_wait_disconnect(receive))
         try:
             await asyncio.wait({forward, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -208,7 +319,31 @@ class ProxyApp:
         if isinstance(outcome, Exception):  # a bug, not upstream trouble (that is answered in _forward)
             log.error("claude-otel proxy: forwarding failed: %s", type(outcome).__name__)
 
-    async def _forward(self, request: httpx.Request, send: Send) -> None:
+    async def _read_body(self, receive: Receive, declared: int | None, held: list[int]) -> bytes | str | None:
+        """The whole body; None if the client went away; a refusal reason ("request_too_large",
+        "overloaded") as soon as the body passes the per-request limit or the shared byte budget."""
+        limit = self.config.max_request_bytes
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    return "request_too_large"
+                if declared is None:  # chunked: take from the shared budget as the bytes arrive
+                    if not self._budget.take(len(chunk)):
+                        return "overloaded"
+                    held[0] += len(chunk)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _forward(self, request: httpx.Request, send: Send, scope: Scope, body: bytes) -> None:
+        count = self._accounting.count if self._accounting is not None else _no_count
         try:
             response = await self.client.send(request, stream=True)
         except self._guard_errors as exc:
@@ -220,6 +355,7 @@ class ProxyApp:
             return
         except httpx.TimeoutException as exc:
             phase = _timeout_phase(exc)
+            count(scope, "upstream_timeout", body)  # counted before answering
             await _send_error(
                 send,
                 *error_response(
@@ -231,6 +367,8 @@ class ProxyApp:
             )
             return
         except httpx.TransportError as exc:
+            reason = "upstream_connect" if isinstance(exc, httpx.ConnectError) else "upstream_error"
+            count(scope, reason, body)
             await _send_error(
                 send,
                 *error_response(
@@ -238,12 +376,13 @@ class ProxyApp:
                     "api_error",
                     f"claude-otel proxy: could not reach upstream {self._upstream_name} "
                     f"({_transport_reason(exc)}).",
-                    "upstream_connect" if isinstance(exc, httpx.ConnectError) else "upstream_error",
+                    reason,
                 ),
             )
             return
         except Exception as exc:  # instrumentation or client bug: answer, never hang the client
             log.error("claude-otel proxy: upstream request failed: %s", type(exc).__name__)
+            count(scope, "proxy_error", body)
             await _send_error(
                 send,
                 *error_response(
@@ -279,31 +418,28 @@ class ProxyApp:
             await response.aclose()
 
 
-class _TooLarge:
-    pass
-
-
-_TOO_LARGE = _TooLarge()
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | _TooLarge | None:
-    chunks: list[bytes] = []
-    size = 0
-    too_large = False
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The request's Content-Length, or None when the body is chunked (the transfer coding wins, RFC 9112
+    §6.3) or no length is declared. h11 has already refused malformed or conflicting lengths."""
+    length = None
+    for name, value in headers:
+        if name == b"transfer-encoding":
             return None
-        chunk = message.get("body", b"")
-        if chunk and not too_large:
-            size += len(chunk)
-            if size > limit:
-                too_large = True
-                chunks = []
-            else:
-                chunks.append(chunk)
-        if not message.get("more_body", False):
-            return _TOO_LARGE if too_large else b"".join(chunks)
+        if name == b"content-length" and value.strip().isdigit():
+            length = int(value)
+    return length
+
+
+def _head_size(scope: Scope) -> int:
+    """Bytes of the request line and headers, as received (near enough: separators counted)."""
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 32
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+    return size
+
+
+def _no_count(scope: Scope, reason: str, body: bytes | None = None) -> None:
+    return None
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -56,6 +56,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="longest wait for the upstream's next bytes, then 504 (default 600)",
     )
     parser.add_argument("--access-log", action="store_true", help="log one line per request (method, path)")
+    limits = parser.add_argument_group(
+        "limits (the proxy is a network service: every client byte is hostile)"
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="a request head must be complete this long after its first byte, else the connection is "
+        "closed (default 10)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="longest pause while a request body arrives, then the connection is closed (default 30)",
+    )
+    limits.add_argument(
+        "--max-client-connections",
+        type=int,
+        default=1024,
+        metavar="N",
+        help="open client connections; beyond, 503 overloaded_error + retry-after (default 1024)",
+    )
+    limits.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        metavar="B",
+        help="largest request body, else 413 (before reading it when declared) (default 64 MiB)",
+    )
+    limits.add_argument(
+        "--max-buffered-bytes",
+        type=int,
+        default=256 * 1024 * 1024,
+        metavar="B",
+        help="request bodies held at once, all requests together; beyond, 503 (default 256 MiB)",
+    )
+    limits.add_argument(
+        "--max-header-bytes",
+        type=int,
+        default=64 * 1024,
+        metavar="B",
+        help="largest request head (request line and headers), else 400/431 (default 64 KiB)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +118,12 @@ def run(args: argparse.Namespace) -> int:
             read_timeout=args.read_timeout,
             metrics_path=args.metrics_path or None,
             guard=args.guard,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            max_client_connections=args.max_client_connections,
+            max_request_bytes=args.max_request_bytes,
+            max_buffered_bytes=args.max_buffered_bytes,
+            max_header_bytes=args.max_header_bytes,
         )
         if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
             raise ValueError(f"--metrics-port must be 0..65535, got {args.metrics_port}")
@@ -79,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"claude-otel proxy: {exc}", file=sys.stderr)
         return 2
 
+    notice = raise_fd_limit(config.max_client_connections + config.max_client_connections // 8 + 16)
+    if notice:
+        print(f"claude-otel proxy: {notice}", file=sys.stderr)
     otlp = otlp_from_env()
     if otlp.notice:
         print(f"claude-otel proxy: {otlp.notice}", file=sys.stderr)
@@ -137,6 +192,30 @@ def run(args: argparse.Namespace) -> int:
             metrics_server.shutdown()
         otlp.shutdown()
     return 0
+
+
+def raise_fd_limit(connections: int, spare: int = 512) -> str:
+    """Raise the soft open-files limit so ``connections`` client connections (plus upstream connections,
+    the metrics server and logs: ``spare``) fit; a notice when the hard limit does not allow it."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return ""
+    need = connections + spare
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return ""
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        target = soft
+    if target < need:
+        return (
+            f"open-files limit {target} is below the {need} that --max-client-connections needs; "
+            "lower --max-client-connections or raise the limit (ulimit -n)"
+        )
+    return ""
 
 
 def main(argv: list[str] | None = None) -> int:

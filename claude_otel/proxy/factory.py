@@ -7,6 +7,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from claude_otel.proxy.accounting import ProxyAccounting
 from claude_otel.proxy.app import ProxyApp, ProxyConfig, make_upstream_client
 from claude_otel.proxy.telemetry import InstrumentResult, instrument_upstream_client, metrics_renderer
 
@@ -41,5 +42,11 @@ def create_proxy(
         )
     else:
         result = InstrumentResult(False, (), "instrumentation off")
-    app = ProxyApp(config, client, metrics=metrics_renderer(registry), guard_errors=result.guard_errors)
+    app = ProxyApp(
+        config,
+        client,
+        metrics=metrics_renderer(registry),
+        guard_errors=result.guard_errors,
+        accounting=ProxyAccounting(registry),
+    )
     return Proxy(app, registry, result)

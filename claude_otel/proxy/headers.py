@@ -58,8 +58,14 @@ def request_headers(
 ) -> RawHeaders:
     """Headers to send upstream: end-to-end ones without ``Host`` (the client sets it from the upstream
     URL) and without ``Expect`` (the proxy has already read the whole body); a ``Via`` entry appended, as a
-    gateway must (RFC 9110 §7.6.3)."""
-    out = end_to_end(headers, drop=(b"host", b"expect"))
+    gateway must (RFC 9110 §7.6.3). A request framed by ``Transfer-Encoding`` loses its ``Content-Length``
+    too (RFC 9112 §6.3: the transfer coding wins; the proxy forwards the de-chunked body with its real
+    length)."""
+    headers = list(headers)
+    drop: tuple[bytes, ...] = (b"host", b"expect")
+    if any(name.lower() == b"transfer-encoding" for name, _ in headers):
+        drop += (b"content-length",)
+    out = end_to_end(headers, drop=drop)
     if via:
         existing = [v for n, v in out if n == b"via"]
         out = [(n, v) for n, v in out if n != b"via"]

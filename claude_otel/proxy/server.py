@@ -43,10 +43,14 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def uvicorn_config(app: Any, *, access_log: bool = False, log_level: str = "warning") -> uvicorn.Config:
     """uvicorn settings for a transparent proxy: no Server/Date headers of its own (the upstream's pass
-    through), h11, the asyncio loop, lifespan on."""
+    through), h11 (the app's guarded protocol when it has one), the asyncio loop, lifespan on."""
+    # a ProxyApp brings its guarded h11 protocol (header/body timeouts, connection cap: protocol.py)
+    make_protocol = getattr(app, "http_protocol", None)
+    limits = getattr(getattr(app, "config", None), "max_header_bytes", None)
     return uvicorn.Config(
         app,
-        http="h11",
+        http=make_protocol() if make_protocol is not None else "h11",
+        h11_max_incomplete_event_size=limits,
         loop="asyncio",
         lifespan="on",
         server_header=False,

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     registry = CollectorRegistry()
     metrics = build(registry)
-    for reason in ("hook_error", "body_unparseable", "state_error"):
+    for reason in ("hook_error", "stream_not_replayable", "state_error"):
         metrics["internal"].labels(reason)
     server, _thread = start_http_server(args.port, addr="127.0.0.1", registry=registry)
     print(f"metrics on http://127.0.0.1:{server.server_port}/metrics", flush=True)

@@ -322,6 +322,7 @@ def test_alert_rules_load_and_evaluate_against_real_series(stack: Stack) -> None
             "ClaudeOtelUnexplained400s": "inactive",
             "ClaudeOtelExporterInternalErrors": "inactive",
             "ClaudeOtelTargetDown": "inactive",
+            "ClaudeOtelUpstreamDown": "inactive",
         },
         "standin": {
             "ClaudeOtelToolResultMismatchSpike": "pending",
@@ -330,6 +331,7 @@ def test_alert_rules_load_and_evaluate_against_real_series(stack: Stack) -> None
             "ClaudeOtelContainerOrDeferredToolStateLoss": "pending",
             "ClaudeOtelExporterInternalErrors": "inactive",
             "ClaudeOtelTargetDown": "inactive",
+            "ClaudeOtelUpstreamDown": "inactive",
         },
     }[stack.source]
     # one missed scrape on a busy host may make the target-down alert pending, never firing
