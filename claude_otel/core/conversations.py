@@ -181,13 +181,39 @@ def layout(body: bytes, n_messages: int, at: int) -> tuple[int, bytes] | None:
             p += 1
             while p < len(body) and body[p] in _WS:
                 p += 1
-            if p < len(body) and body[p] == 0x5B and body.startswith(compact, p + 1):  # '['
-                close = p + 1 + len(compact)
-                if close < len(body) and body[close] == 0x5D and _top_level(body, p, close):  # ']'
+            if p < len(body) and body[p] == 0x5B:  # '['
+                if body.startswith(compact, p + 1):
+                    close = p + 1 + len(compact)
                     off = p + 1 + sum(len(r) + 1 for r in raws[:at])
+                else:  # whitespace between them (Python's json.dumps): message by message
+                    close, off = _spaced(body, p + 1, raws, at)
+                if 0 < close < len(body) and body[close] == 0x5D and _top_level(body, p, close):  # ']'
                     return off, body[close:]
         k = body.find(b'"messages"', k + 1)
     return None
+
+
+def _spaced(body: bytes, pos: int, raws: list[Raw], at: int) -> tuple[int, int]:
+    """(offset of the `]` closing the array, offset of raws[at]) when the array starting at `pos` holds
+    exactly these values with whitespace around the commas; (0, 0) when it does not."""
+    n, off = len(body), 0
+    while pos < n and body[pos] in _WS:
+        pos += 1
+    for k, r in enumerate(raws):
+        if k:
+            if pos >= n or body[pos] != 0x2C:  # ','
+                return 0, 0
+            pos += 1
+            while pos < n and body[pos] in _WS:
+                pos += 1
+        if k == at:
+            off = pos
+        if not body.startswith(r, pos):
+            return 0, 0
+        pos += len(r)
+        while pos < n and body[pos] in _WS:
+            pos += 1
+    return pos, off
 
 
 def _top_level(body: bytes, open_at: int, close_at: int) -> bool:

@@ -12,6 +12,7 @@ compared prefix is caught; the memory stays bounded in entries and bytes."""
 from __future__ import annotations
 
 import copy
+import json
 import random
 import sys
 from collections.abc import Iterator
@@ -62,6 +63,17 @@ def test_a_claude_code_session_is_walked_from_where_the_previous_request_left_of
         a = incremental(raw)
         assert a["predicted"] == "ok"
     # the first request is cold, the second finds the layout, every later one resumes
+    assert conversations.MEMORY.resumed == len(requests) - 2
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_a_session_sent_with_whitespace_is_resumed_too(indent: int | None) -> None:
+    """Python's json.dumps puts spaces after commas and colons (indent: newlines too)."""
+    requests = [
+        json.dumps(orjson.loads(raw), indent=indent).encode() for raw in cc.steps(8, result_chars=2500)
+    ]
+    for raw in requests:
+        assert incremental(raw)["predicted"] == "ok"
     assert conversations.MEMORY.resumed == len(requests) - 2
 
 
