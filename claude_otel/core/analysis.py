@@ -214,13 +214,18 @@ def _fast_remembered(
     req = decode_request(body)
     if req is None:
         return None
+    if cp is None:  # a conversation not seen before: remembered as seen, nothing more (most stay short)
+        if _analyze_decoded(req, shape, out, betas) is None:
+            return None
+        memory.put(key, conversations.SEEN)
+        return req
+    # its second request (or one that did not continue the last): checkpoint and layout for the next
     save_at = conversations.checkpoint_index(req.messages)
     res = _analyze_decoded(req, shape, out, betas, None, save_at)
     if res is None:
         return None
     if res.saved is not None and not res.complete:
-        # the layout is worth finding from the second request of a conversation on
-        found = conversations.layout(body, len(req.messages), save_at) if cp is not None else None
+        found = conversations.layout(body, len(req.messages), save_at)
         prefix, tail = found if found is not None else (0, b"")
         memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail))
     return req

@@ -1,11 +1,13 @@
 """Per-conversation memory of the fast path: analyse only what a request adds to the previous one.
 
-Agents resend the whole history on every request. When the fast walk (walk.walk_decoded) runs quiet over
-a body, it saves what it had established at the start of the conversation's second-to-last turn (a
-`walk.WalkState`: a function of the messages before that point alone), and this module keeps it with the
-body's bytes, per conversation, bounded in entries and in bytes. When the next request's bytes start with
-the same bytes up to that message and end with the same bytes after the messages array (both compared,
-never assumed: a memcmp each), only the messages in between are decoded and walked, from the saved state.
+Agents resend the whole history on every request. A conversation's first request is only noted (its key:
+most conversations are short, and their requests pay nothing more). From its second request on, when the
+fast walk (walk.walk_decoded) runs quiet over a body, it saves what it had established at the start of
+the body's second-to-last turn (a `walk.WalkState`: a function of the messages before that point alone),
+and this module keeps it with the body's bytes, per conversation, bounded in entries and in bytes. When
+the next request's bytes start with the same bytes up to that message and end with the same bytes after
+the messages array (both compared, never assumed: a memcmp each), only the messages in between are
+decoded and walked, from the saved state.
 
 Why that is the same analysis as a cold one: the compared prefix leaves any JSON parser inside the same
 messages array at the start of a value, having read the same messages and top-level fields; the messages
@@ -64,6 +66,9 @@ class Checkpoint:
         self.cost = 2 * len(body) + 4096
 
 
+SEEN = Checkpoint(b"", -1, WalkState(), None, 0, b"")  # a conversation's first request: only its key
+
+
 class ConversationMemory:
     """Checkpoints by conversation key, least recently used first out, bounded in entries and bytes."""
 
@@ -79,11 +84,7 @@ class ConversationMemory:
         return len(self._entries)
 
     def get(self, key: Any) -> Checkpoint | None:
-        with self._lock:
-            cp = self._entries.get(key)
-            if cp is not None:
-                self._entries.move_to_end(key)
-            return cp
+        return self._entries.get(key)  # (atomic under the GIL; put() moves each request's key to the end)
 
     def put(self, key: Any, cp: Checkpoint) -> None:
         with self._lock:

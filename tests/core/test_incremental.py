@@ -62,7 +62,7 @@ def test_a_claude_code_session_is_walked_from_where_the_previous_request_left_of
     for raw in requests:
         a = incremental(raw)
         assert a["predicted"] == "ok"
-    # the first request is cold, the second finds the layout, every later one resumes
+    # the first request is noted, the second saves a checkpoint and finds the layout, every later one resumes
     assert conversations.MEMORY.resumed == len(requests) - 2
 
 
