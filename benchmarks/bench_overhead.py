@@ -168,8 +168,10 @@ def bench_headers(stream: bool, latency_ms: float) -> dict[str, str]:
 
 def run_loop(client: Any, body: bytes, stream: bool, n: int, latency_ms: float = 0.0) -> float:
     headers = {"content-type": "application/json", **bench_headers(stream, latency_ms)}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(n):
+        if FRESH:
+            conversations.MEMORY.clear()
         if stream:
             with client.stream("POST", "/v1/messages", content=body, headers=headers) as r:
                 for _chunk in r.iter_bytes():
@@ -177,6 +179,8 @@ def run_loop(client: Any, body: bytes, stream: bool, n: int, latency_ms: float =
         else:
             r = client.post("/v1/messages", content=body, headers=headers)
             r.read()
+    drain()
+    CPU.append((time.process_time() - c0) / n)
     return (time.perf_counter() - t0) / n
 
 
@@ -185,15 +189,31 @@ def run_sdk_loop(client: Any, body: bytes, stream: bool, n: int, latency_ms: flo
     params = json.loads(body)
     params.pop("stream", None)
     headers = bench_headers(stream, latency_ms)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(n):
+        if FRESH:
+            conversations.MEMORY.clear()
         if stream:
             with client.messages.stream(**params, extra_headers=headers) as events:
                 for _event in events:
                     pass
         else:
             client.messages.create(**params, extra_headers=headers)
+    drain()
+    CPU.append((time.process_time() - c0) / n)
     return (time.perf_counter() - t0) / n
+
+
+FRESH = False  # --conversation fresh: every request as the first of a conversation (memory forgotten)
+CPU: list[float] = []  # process CPU per request of the last loop (all threads: the analysis thread too)
+
+
+def drain() -> None:
+    """Wait for the analysis thread to finish the loop's last job, so that its CPU is counted."""
+    time.sleep(0.002)
+
+
+from claude_otel.core import conversations  # noqa: E402
 
 
 def time_analyze(body: bytes, n: int, gc_off: bool = False) -> float:
@@ -227,8 +247,17 @@ def main() -> None:
         default="httpx2",
         help="send with a plain httpx2 client (default) or through the anthropic SDK",
     )
+    parser.add_argument(
+        "--conversation",
+        choices=("steady", "fresh"),
+        default="steady",
+        help="steady: the body re-sent, each analysis resumed from the previous one's checkpoint (as for"
+        " a long conversation's next turn); fresh: the conversation memory forgotten before every request",
+    )
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global FRESH
+    FRESH = args.conversation == "fresh"
     if args.serve is not None:
         serve(args.serve)
         return
@@ -291,6 +320,7 @@ def main() -> None:
                 for stream in (False, True):
                     body = make_body(size, stream)
                     times: dict[str, list[float]] = {m: [] for m in modes}
+                    cpu: dict[str, list[float]] = {m: [] for m in modes}
                     if args.client == "anthropic":
                         import anthropic
 
@@ -310,6 +340,7 @@ def main() -> None:
                                 # mode's batch at random
                                 gc.collect()
                                 times[mode].append(loop(client, body, stream, args.requests, latency))
+                                cpu[mode].append(CPU[-1])
                         for _ in range(args.rounds):
                             times.setdefault("analyze", []).append(time_analyze(body, args.requests))
                             times.setdefault("no-gc", []).append(time_analyze(body, args.requests, True))
@@ -322,6 +353,15 @@ def main() -> None:
                         f"{otel:>8.3f} {inl:>8.3f} {ovl:>8.3f} {hooks:>8.3f} {inl / otel:>8.3f} "
                         f"{ovl / otel:>8.3f} {hooks / otel:>10.3f} {med['analyze']:>9.3f} "
                         f"{med['no-gc']:>6.3f} {otel * 0.05:>9.3f} {hooks - otel:>9.3f}",
+                        flush=True,
+                    )
+                    c = {m: statistics.median(v) * 1000 for m, v in cpu.items()}
+                    print(
+                        f"{'':>9} {'cpu':>5} {c['bare']:>8.3f} {c['otel']:>8.3f} {c['c-o inl']:>8.3f}"
+                        f" {c['c-o ovl']:>8.3f} {c['hooks']:>8.3f}   CPU ms per request"
+                        f" ({args.conversation}); otel adds {c['otel'] - c['bare']:.3f},"
+                        f" claude-otel adds {c['c-o ovl'] - c['otel']:.3f}"
+                        f" (overlap) {c['c-o inl'] - c['otel']:.3f} (inline) over otel",
                         flush=True,
                     )
     finally:

@@ -1,5 +1,6 @@
 """The benchmark the README quotes for the instrumentation's cost runs, with either client, and prints
-a row per body and response kind (a smoke run: tiny sizes, no timing is asserted)."""
+a row per body and response kind, and the process CPU per request under it (a smoke run: tiny sizes, no
+timing is asserted)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,7 @@ def test_bench_overhead_prints_every_row(client: str) -> None:
     assert [r[1] for r in rows] == ["json", "sse", "json", "sse"], out.stdout
     for row in rows:  # bare, otel, inline, overlap, hooks: a time each; then ratios, analyze(), budget, added
         assert len(row) == 14 and all(float(v) > 0 for v in row[2:7]), row
+    cpu = [line.split() for line in lines if re.match(r"\s*cpu ", line)]
+    assert len(cpu) == 4, out.stdout  # process CPU per request of every mode, under each row
+    for row in cpu:
+        assert all(float(v) > 0 for v in row[1:6]), row

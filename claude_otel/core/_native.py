@@ -83,8 +83,9 @@ check_final_and_thinking = SELECTED["checks_sequence"].check_final_and_thinking
 
 def bind(mods: dict[str, ModuleType]) -> None:
     """Make analyze() call the functions of these modules (pure or compiled): tests, benchmarks."""
-    from . import analysis
+    from . import analysis, conversations
 
+    conversations.MEMORY.clear()  # its saved walk states are instances of one walker's classes
     for name, funcs in FUNCTIONS.items():
         for f in funcs:
             setattr(analysis, f, getattr(mods[name], f))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 import orjson
 
+from . import conversations
 from ._caches import request_key
 from ._native import (  # the compiled modules when built and current, else the pure ones
     check_container,
@@ -28,15 +30,17 @@ from .checks_request import (
     check_top_level,
     count_system_cache,
 )
+from .conversations import Checkpoint
 from .findings import Collector
 from .gcpause import gc_paused
 from .models import ModelCapabilities, model_capabilities
 from .schema import UNSET, Request, decode_request, load
 from .types import PROVIDERS, Analysis, Finding, Shape
-from .walk import WalkResult
+from .walk import WalkResult, WalkState
 
 _MAX_MODEL_LEN = 128
 _FAST_PATH = True  # tests switch it off to compare the two paths
+_INCREMENTAL = True  # tests and the benchmark switch it off to compare with cold analyses
 _PAUSE_GC_MESSAGES = 64  # measured: the pause pays from a few dozen messages on
 _PAUSE_GC_BYTES = 32 * 1024  # the fast path's threshold, known before anything is decoded
 _I64_MIN = -(2**63)  # the integers orjson reads as int (others as float)
@@ -181,24 +185,77 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ..
 
 
 def _fast(body: bytes | str, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> Request | None:
-    """The fast path: the decoded request when it ran to the end, None to take the full path."""
+    """The fast path: the decoded request when it ran to the end, None to take the full path. A body of
+    MIN_BYTES or more goes through the conversation memory (conversations.py): walked only from where the
+    previous request of its conversation left off when it continues it, and remembered for the next."""
+    if _INCREMENTAL and body.__class__ is bytes and len(body) >= conversations.MIN_BYTES:
+        return _fast_remembered(body, shape, out, betas)  # type: ignore[arg-type]
     req = decode_request(body)
-    if req is None or not _analyze_decoded(req, shape, out, betas):
+    if req is None or _analyze_decoded(req, shape, out, betas) is None:
         return None
     return req
 
 
-def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> bool:
-    """The fast path over a decoded body; False (shape and out untouched) hands it to the full path."""
+def _fast_remembered(
+    body: bytes, shape: Shape, out: Collector, betas: tuple[str, ...] | None
+) -> Request | None:
+    memory = conversations.MEMORY
+    key = conversations.key_of(body, out.provider)
+    cp = memory.get(key)
+    if cp is not None and cp.prefix:
+        cont = conversations.continued(cp, body)
+        if cont is not None:
+            added, offsets = cont
+            at = cp.at
+            req = msgspec.structs.replace(cp.req, messages=cp.req.messages[:at] + added)
+            save_at = conversations.checkpoint_index(req.messages)
+            res = _analyze_decoded(req, shape, out, betas, cp.state, save_at)
+            if res is None:
+                return None  # the full path, as a cold analysis would take it
+            if not res.complete:  # (else the walk started again from scratch, with records)
+                memory.resumed += 1
+            if res.saved is not None and not res.complete:
+                memory.put(key, Checkpoint(body, save_at, res.saved, req, offsets[save_at - at], cp.tail))
+            return req
+    req = decode_request(body)
+    if req is None:
+        return None
+    if cp is None:  # a conversation not seen before: remembered as seen, nothing more (most stay short)
+        if _analyze_decoded(req, shape, out, betas) is None:
+            return None
+        memory.put(key, conversations.SEEN)
+        return req
+    # its second request (or one that did not continue the last): checkpoint and layout for the next
+    save_at = conversations.checkpoint_index(req.messages)
+    res = _analyze_decoded(req, shape, out, betas, None, save_at)
+    if res is None:
+        return None
+    if res.saved is not None and not res.complete:
+        found = conversations.layout(body, len(req.messages), save_at)
+        prefix, tail = found if found is not None else (0, b"")
+        memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail))
+    return req
+
+
+def _analyze_decoded(
+    req: Request,
+    shape: Shape,
+    out: Collector,
+    betas: tuple[str, ...] | None,
+    resume: WalkState | None = None,
+    save_at: int = -1,
+) -> WalkResult | None:
+    """The fast path over a decoded body, the walk's result; None (shape and out untouched) hands it to
+    the full path. `resume`/`save_at`: see walk_decoded."""
     messages = req.messages
     if not messages:
-        return False  # messages_empty: the full path says it
+        return None  # messages_empty: the full path says it
     for v in (req.max_tokens, req.temperature):
         if v.__class__ is int and not _I64_MIN <= v <= _U64_MAX:  # type: ignore[operator]
-            return False  # orjson reads such an integer as a float: the full path says what it means
-    res = walk_decoded(messages, shape, out.provider == "bedrock")
+            return None  # orjson reads such an integer as a float: the full path says what it means
+    res = walk_decoded(messages, shape, out.provider == "bedrock", False, resume, save_at)
     if res is None:
-        return False
+        return None
     # the walk emitted nothing: the request-level findings come first, as on the full path
     caps, thinking, tools, continuing, auto = _decoded_request_checks(req, shape, out, betas)
     shape.message_count = len(messages)
@@ -209,7 +266,7 @@ def _analyze_decoded(req: Request, shape: Shape, out: Collector, betas: tuple[st
             if b.cache_control:
                 system_cache += 1
     _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
-    return True
+    return res
 
 
 def _decoded_request_checks(

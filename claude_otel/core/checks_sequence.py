@@ -48,7 +48,9 @@ def check_roles(turns: list[Turn], messages: list, out: Collector, provider: str
         if t.role != "system" or (k == 0 and t.msgs[0] == 0):
             continue
         i = t.msgs[0]
-        content = messages[i].get("content")
+        m = messages[i]
+        # a decoded message (the fast path) holds text blocks only: walk_decoded hands back the others
+        content = m.get("content") if isinstance(m, dict) else None
         if isinstance(content, list) and any(
             not isinstance(b, dict) or b.get("type") != "text" for b in content
         ):

@@ -120,9 +120,11 @@ Block = (
 
 
 class Message(Struct, gc=False):
-    # a Literal decodes to the one interned string (no allocation, compared by identity); system messages
-    # and invalid roles fail the decode: the full path reads them
-    role: Literal["user", "assistant"]
+    # a Literal decodes to the one interned string (no allocation, compared by identity); invalid roles
+    # fail the decode: the full path reads them. System messages inside messages[] (Claude Code sends
+    # them, with per-message fields such as output_config, which are ignored as the full walk ignores them)
+    # are walked here when they hold text only
+    role: Literal["user", "assistant", "system"]
     content: str | list[Block]
 
 

@@ -119,6 +119,7 @@ class WalkResult:
         "complete",
         "has_tool_blocks",
         "history_tool_names",
+        "saved",
         "server_names",
         "tool_changes",
         "tool_refs",
@@ -134,6 +135,7 @@ class WalkResult:
         self.history_tool_names: list[tuple[Any, int, int]] = []
         self.has_tool_blocks = False
         self.tool_changes = False
+        self.saved: WalkState | None = None  # walk_decoded's state at `save_at`, when asked and reached
 
 
 def _new_turn(turns: list[Turn], role: str, i: int) -> Turn:
@@ -680,14 +682,86 @@ def _quiet(prev: Turn | None, cur: Turn) -> bool:
     return {r[0] for r in results} == {u[0] for u in uses}
 
 
+class WalkState:
+    """What walk_decoded (without records) had established at the start of messages.`at`: a function of
+    messages[:at] alone, so a later request whose messages start with the same messages can resume from
+    it (see core/conversations.py). Held objects are never changed once saved: a resumed walk copies the
+    turns, and the tool ids are a chain of sets sealed at each save."""
+
+    __slots__ = (
+        "at",
+        "counts",
+        "first_i",
+        "hist",
+        "hist_names",
+        "ids",
+        "last_end",
+        "prev_end",
+        "prev_first",
+        "prev_role",
+        "prev_turn",
+        "refs",
+        "sys_tail",
+        "turn",
+    )
+
+    def __init__(self) -> None:
+        self.at = 0
+        self.turn: Turn | None = None
+        self.prev_turn: Turn | None = None
+        self.sys_tail: list[Turn] = []
+        self.first_i = self.prev_first = self.prev_end = self.last_end = 0
+        self.prev_role: Any = None
+        # n_text n_tool_use n_tool_result n_thinking n_redacted n_image n_document n_search n_refs
+        # n_user n_asst n_sys cc has_tool_blocks
+        self.counts: tuple[int, ...] = ()
+        self.ids: tuple[set[str], ...] = ()  # every tool_use id before `at`, in sealed sets
+        self.hist_names: frozenset[str] = frozenset()
+        self.hist: tuple[tuple[Any, int, int], ...] = ()
+        self.refs: tuple[tuple[Any, str], ...] = ()
+
+
+_MAX_ID_SETS = 8  # a resumed walk looks an id up in each sealed set: merged beyond this many
+
+
+def _copy_turn(t: Turn | None) -> Turn | None:
+    """A copy of a saved turn that the walk may change (its lists copied too)."""
+    if t is None:
+        return None
+    c = Turn()
+    c.role = t.role
+    c.msgs = list(t.msgs) if hasattr(t, "msgs") else []
+    if t.tool_uses is not None:
+        c.tool_uses = list(t.tool_uses)
+    if t.results is not None:
+        c.results = list(t.results)
+    c.result_msgs = t.result_msgs
+    c.other_before_result = t.other_before_result
+    c.text_after_tool_use = t.text_after_tool_use
+    c.has_thinking = t.has_thinking
+    c.first_block_type = t.first_block_type
+    c.last_block = t.last_block
+    c.non_result_blocks = t.non_result_blocks
+    return c
+
+
 def walk_decoded(
-    messages: list[Any], shape: Shape, every_merge: bool = False, records: bool = False
+    messages: list[Any],
+    shape: Shape,
+    every_merge: bool = False,
+    records: bool = False,
+    resume: WalkState | None = None,
+    save_at: int = -1,
 ) -> WalkResult | None:
     """The walk of the fast path, over `schema.Message` structs: the same Shape counts and Turn records as
     `walk_messages` would make of the same body, or None (and the shape untouched) as soon as
-    `walk_messages` could emit a finding or meets a case this walk leaves to it (system messages, odd
-    tool_use fields, an assistant message ending in thinking). The schema has already checked every
-    type, so nothing here re-checks one; tests/core/test_decoded_path.py compares the two paths.
+    `walk_messages` could emit a finding or meets a case this walk leaves to it (system messages holding
+    other than text, odd tool_use fields, an assistant message ending in thinking). The schema has already
+    checked every type, so nothing here re-checks one; tests/core/test_decoded_path.py compares the paths.
+    System messages (Claude Code sends them after a user message, often last) are turns of their own,
+    transparent to the pairing; without records they are not kept, except those after the last user or
+    assistant message, and one that check_roles would warn about (first, after an assistant message,
+    before a user message) makes the walk start again with records.
 
     Unless `records` is set, the walk also checks each turn as it ends (`_quiet`: pairing with the turn
     before, tool_use last, thinking first, a first turn from the user) and keeps Turn records for the last
@@ -701,8 +775,10 @@ def walk_decoded(
     turns = res.turns
     prev_turn: Turn | None = None  # without records: the turn before `turn`
     first_i = prev_first = 0  # their first messages
+    prev_end = last_end = 0  # one past their last messages (system messages may follow a turn)
+    sys_tail: list[Turn] = []  # without records: the system messages since the last user/assistant one
     seen_tool_ids: set[str] = set()
-    last_idx = len(messages) - 1
+    old_ids: tuple[set[str], ...] = ()  # sealed sets of the ids before the last save or the resume point
     turn: Turn | None = None
     id_match = TOOL_ID_RE.fullmatch
     good_ids: set[str] = _GOOD_IDS
@@ -715,8 +791,42 @@ def walk_decoded(
     cc = 0
     n_text = n_tool_use = n_tool_result = n_thinking = n_redacted = 0
     n_image = n_document = n_search = n_refs = 0
-    n_user = n_asst = 0
-    prev_role = None
+    n_user = n_asst = n_sys = 0
+    prev_role: Any = None
+    content: Any = None
+    start = 0
+    if resume is not None and not records:  # go on from a saved state: its objects are copied, not changed
+        start = resume.at
+        turn, prev_turn = _copy_turn(resume.turn), _copy_turn(resume.prev_turn)
+        sys_tail = [t for t in map(_copy_turn, resume.sys_tail) if t is not None]
+        first_i, prev_first, prev_end, last_end = (
+            resume.first_i,
+            resume.prev_first,
+            resume.prev_end,
+            resume.last_end,
+        )
+        prev_role = resume.prev_role
+        (
+            n_text,
+            n_tool_use,
+            n_tool_result,
+            n_thinking,
+            n_redacted,
+            n_image,
+            n_document,
+            n_search,
+            n_refs,
+            n_user,
+            n_asst,
+            n_sys,
+            cc,
+            htb,
+        ) = resume.counts
+        has_tool_blocks = htb == 1
+        old_ids = resume.ids
+        hist_names = set(resume.hist_names)
+        res.history_tool_names.extend(resume.hist)
+        res.tool_refs.extend(resume.refs)
     # module globals are dict lookups to mypyc: the classes and the sentinel as locals
     text_cls, result_cls, use_cls, image_cls = TextBlock, ToolResultBlock, ToolUseBlock, ImageBlock
     thinking_cls, redacted_cls, doc_cls, search_cls = (
@@ -729,16 +839,86 @@ def walk_decoded(
     unset = UNSET
     image_max = IMAGE_MAX_BYTES
     block_types = BLOCK_TYPES
-    i = -1
-    for m in messages:
+    i = start - 1
+    for m in messages[start:] if start else messages:
         i += 1
-        role: str = m.role  # "user" or "assistant" (the schema's Literal: system messages take the full walk)
+        if i == save_at and not records:  # what messages[:i] established, for the next request
+            saved = WalkState()
+            saved.at = i
+            saved.turn, saved.prev_turn = _copy_turn(turn), _copy_turn(prev_turn)
+            saved.sys_tail = [t for t in map(_copy_turn, sys_tail) if t is not None]
+            saved.first_i, saved.prev_first, saved.prev_end, saved.last_end = (
+                first_i,
+                prev_first,
+                prev_end,
+                last_end,
+            )
+            saved.prev_role = prev_role
+            saved.counts = (
+                n_text,
+                n_tool_use,
+                n_tool_result,
+                n_thinking,
+                n_redacted,
+                n_image,
+                n_document,
+                n_search,
+                n_refs,
+                n_user,
+                n_asst,
+                n_sys,
+                cc,
+                1 if has_tool_blocks else 0,
+            )
+            if seen_tool_ids:
+                old_ids = (*old_ids, seen_tool_ids)  # sealed: the rest of this walk adds to a new set
+                seen_tool_ids = set()
+            if len(old_ids) > _MAX_ID_SETS:
+                merged: set[str] = set()
+                for id_set in old_ids:
+                    merged |= id_set
+                old_ids = (merged,)
+            saved.ids = old_ids
+            saved.hist_names = frozenset(hist_names)
+            saved.hist = tuple(res.history_tool_names)
+            saved.refs = tuple(res.tool_refs)
+            res.saved = saved
+        role: str = m.role  # "user", "assistant" or "system" (the schema's Literal: interned strings)
         if role == "assistant":
             n_asst += 1
             is_asst, is_user = True, False
-        else:
+        elif role == "user":
             n_user += 1
             is_asst, is_user = False, True
+        else:  # a system message (Claude Code sends them inside messages[]): a turn of its own, never merged
+            n_sys += 1
+            if not records and (i == 0 or prev_role == "assistant"):
+                return walk_decoded(messages, shape, every_merge, True)  # check_roles has a word to say
+            sys_turn = _new_turn(turns if records else sys_tail, role, i)
+            prev_role = role
+            content = m.content
+            if type(content) is str:
+                sys_text: str = content
+                if sys_text and sys_text.isspace():
+                    return None  # text_block_empty (an empty system message is accepted)
+                sys_turn.non_result_blocks += 1
+                n_text += 1
+                _string_content(sys_turn, sys_text, i, False)
+                continue
+            for sb in content:  # text only (else check_roles warns: the full walk), each non-blank
+                if type(sb) is not text_cls:
+                    return None
+                sys_text = sb.text
+                if not sys_text or sys_text.isspace():
+                    return None
+                n_text += 1
+                if sb.cache_control:
+                    cc += 1
+            continue
+        if sys_tail:
+            if is_user and not records:  # a system message followed by a user message: check_roles warns
+                return walk_decoded(messages, shape, every_merge, True)
+            sys_tail = []
         if role == prev_role and turn is not None:  # merged turn
             if records:
                 turn.msgs.append(i)
@@ -755,14 +935,15 @@ def walk_decoded(
                         return walk_decoded(messages, shape, every_merge, True)
                 elif not _quiet(prev_turn, turn):
                     return walk_decoded(messages, shape, every_merge, True)
-                prev_turn, prev_first, first_i = turn, first_i, i
+                prev_turn, prev_first, prev_end, first_i = turn, first_i, last_end, i
                 turn = Turn()
                 turn.role = role
             prev_role = role
             track_a2 = is_user
             track_a3 = False
+        last_end = i + 1
 
-        content: Any = m.content
+        content = m.content
         if type(content) is str:
             s: str = content
             if not s or s.isspace():
@@ -857,6 +1038,10 @@ def walk_decoded(
                 tid: str = b.id
                 if tid in seen_tool_ids:
                     return None
+                if old_ids:
+                    for id_set in old_ids:
+                        if tid in id_set:
+                            return None
                 if tid not in good_ids:
                     if id_match(tid) is None:
                         return None
@@ -914,27 +1099,27 @@ def walk_decoded(
             lc = type(last)
             if lc is thinking_cls or lc is redacted_cls:
                 return None  # thinking_final_block reads the last block as a dict: the full walk
-            # the checks read the last block of the final message (prefill): as the dict they expect
-            if lc is text_cls and i == last_idx:
-                turn.last_block = {"type": "text", "text": last.text}
-            else:
-                turn.last_block = last
+            turn.last_block = last
 
+    if turn is not None and turn.role == "assistant" and type(turn.last_block) is text_cls:
+        # the checks read the last block of the final assistant turn (prefill): as the dict they expect
+        turn.last_block = {"type": "text", "text": turn.last_block.text}
     if not records and turn is not None:
         if not _quiet(prev_turn, turn):
             return walk_decoded(messages, shape, every_merge, True)
-        turn.msgs = list(range(first_i, last_idx + 1))
+        turn.msgs = list(range(first_i, last_end))
         if prev_turn is not None:
-            prev_turn.msgs = list(range(prev_first, first_i))
+            prev_turn.msgs = list(range(prev_first, prev_end))
             turns.append(prev_turn)
         turns.append(turn)
+        turns.extend(sys_tail)  # trailing system messages: the last role is theirs
         if turn.role == "assistant" and turn.tool_uses:
             shape.pending_tool_use_count = len(turn.tool_uses)  # as check_pairing would
     # only now, with no way back to the full walk, does the shape change
     _record(
         shape,
         res,
-        (("user", n_user), ("assistant", n_asst)),
+        (("user", n_user), ("assistant", n_asst), ("system", n_sys)),
         (
             ("text", n_text),
             ("tool_use", n_tool_use),

@@ -10,6 +10,7 @@ decoded request exactly as the parsed body, and `Analysis.body` still gives the 
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Iterator
@@ -520,3 +521,88 @@ def test_cross_turn_checks_read_the_decoded_request_as_the_parsed_body(thread: b
     rules = {f.rule for f in from_decoded}
     assert {"container_mismatch", "thinking_modified"} <= rules
     assert ("thread_results_mismatch" in rules) is thread
+
+
+# --- Claude Code-shaped bodies: system messages inside messages[] ---------------------------------------
+
+
+def claude_code_bodies() -> list[tuple[str, bytes]]:
+    """Generated Claude Code-shaped bodies, and the recorded real-client corpus when it is present."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import claude_code_bodies as cc
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return [*cc.bodies(), *cc.corpus(), ("cc long session", cc.request(cc.session(120, result_chars=300)))]
+
+
+def test_claude_code_bodies_take_the_fast_path() -> None:
+    """System messages after the first user message and last, parallel calls, thinking, tool search
+    (tool_reference results, deferred tools), cache_control on the last block, metadata.user_id."""
+    for name, raw in claude_code_bodies():
+        a = both(raw)
+        if not name.startswith("cc "):
+            continue  # a recorded body is compared, but may carry what the fast path hands back
+        assert a.decoded is not None, name
+        assert a.predicted == "ok", (name, a.findings)
+        assert a.shape.messages_by_role.get("system", 0) >= 1, name
+
+
+SYSTEM_VARIANTS: dict[str, Any] = {
+    "text string": {"role": "system", "content": "note"},
+    "text block": {"role": "system", "content": [{"type": "text", "text": "note"}]},
+    "two blocks, cache_control": {
+        "role": "system",
+        "content": [
+            {"type": "text", "text": "a"},
+            {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}},
+        ],
+    },
+    "empty list, output_config": {"role": "system", "content": [], "output_config": {"effort": "high"}},
+    "empty string": {"role": "system", "content": ""},
+    "blank string": {"role": "system", "content": "  "},
+    "blank block": {"role": "system", "content": [{"type": "text", "text": "\n"}]},
+    "image block": {
+        "role": "system",
+        "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}],
+    },
+    "unknown field": {"role": "system", "content": "x", "cache_control": {"type": "ephemeral"}, "extra": 1},
+}
+
+
+@pytest.mark.parametrize("variant", list(SYSTEM_VARIANTS))
+@pytest.mark.parametrize("where", [0, 1, 2, 3, 4, 5, "last", "twice"])
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock"])
+def test_system_messages_anywhere_agree(variant: str, where: int | str, provider: str) -> None:
+    """Each form at each place: first (role_invalid), after a user message, after an assistant message
+    (a warning), before a user message (a warning), last, two in a row."""
+    body = _loop(3)
+    msgs = body["messages"]
+    sysmsg = SYSTEM_VARIANTS[variant]
+    if where == "last":
+        msgs.append(sysmsg)
+    elif where == "twice":
+        msgs[1:1] = [sysmsg, copy.deepcopy(sysmsg)]
+    else:
+        msgs.insert(int(where), sysmsg)
+    a = both(wire(body), provider=provider)
+    quiet = where in (1, "last", "twice") and variant not in ("blank string", "blank block", "image block")
+    if quiet:
+        assert a.decoded is not None and a.predicted == "ok", a.findings
+        assert a.shape.last_role == ("system" if where == "last" else "user")
+
+
+@st.composite
+def with_system_messages(draw: st.DrawFn) -> dict:
+    """A near-valid request with system messages inserted at random places."""
+    body = draw(near_valid())
+    msgs = body["messages"]
+    for _ in range(draw(st.integers(1, 3))):
+        msgs.insert(draw(st.integers(0, len(msgs))), draw(st.sampled_from(list(SYSTEM_VARIANTS.values()))))
+    return body
+
+
+@SETTINGS
+@given(with_system_messages(), st.sampled_from(["anthropic", "bedrock"]))
+def test_near_valid_requests_with_system_messages_agree(body: dict, provider: str) -> None:
+    both(json.dumps(body).encode(), provider=provider)

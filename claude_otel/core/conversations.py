@@ -1,0 +1,228 @@
+"""Per-conversation memory of the fast path: analyse only what a request adds to the previous one.
+
+Agents resend the whole history on every request. A conversation's first request is only noted (its key:
+most conversations are short, and their requests pay nothing more). From its second request on, when the
+fast walk (walk.walk_decoded) runs quiet over a body, it saves what it had established at the start of
+the body's second-to-last turn (a `walk.WalkState`: a function of the messages before that point alone),
+and this module keeps it with the body's bytes, per conversation, bounded in entries and in bytes. When
+the next request's bytes start with the same bytes up to that message and end with the same bytes after
+the messages array (both compared, never assumed: a memcmp each), only the messages in between are
+decoded and walked, from the saved state.
+
+Why that is the same analysis as a cold one: the compared prefix leaves any JSON parser inside the same
+messages array at the start of a value, having read the same messages and top-level fields; the messages
+in between are decoded on their own (`[` + them + `]` must be a JSON array); the compared tail closes
+the array and the object as before. The layout of the first body (where its messages array is, and that
+it is the top-level `messages`, the last such key) is found once per conversation, on its second request,
+and checked by decoding: the head must close as a top-level object, the tail must hold no other
+`messages`. Everything the resumed walk cannot do the way the cold one does (a turn that needs a record
+per turn, a hand-back to the full path) it does from scratch. `tests/core/test_incremental.py` compares
+incremental and cold analyses on random histories, edits and retries.
+
+Pure: no OpenTelemetry, no Prometheus. The memory holds bytes and decoded structs of bodies the process
+has analysed already (no copy of content beyond the previous body per conversation), never outside it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import msgspec
+from msgspec import Raw
+
+from .schema import Message
+from .walk import WalkState
+
+MIN_BYTES = 32 * 1024  # below, a cold analysis costs tens of µs: the bookkeeping would be most of it
+_KEY_BYTES = 1024  # a conversation's key: the hash of its first bytes (a collision costs a cold analysis)
+_WS = b" \t\r\n"
+
+
+class _Layout(msgspec.Struct, gc=False):
+    messages: list[Raw]
+
+
+_LAYOUT = msgspec.json.Decoder(_Layout)
+_RAWS = msgspec.json.Decoder(list[Raw])
+_MESSAGE = msgspec.json.Decoder(Message)
+
+
+class Checkpoint:
+    """The last request of one conversation: its body, the decoded request, the saved walk state at
+    messages.`at`, and (once known) the byte offset of that message and the bytes after the array."""
+
+    __slots__ = ("at", "body", "cost", "prefix", "req", "state", "tail")
+
+    def __init__(self, body: bytes, at: int, state: WalkState, req: Any, prefix: int, tail: bytes) -> None:
+        self.body = body
+        self.at = at
+        self.state = state
+        self.req = req
+        self.prefix = prefix  # offset of messages.at in body; 0 while the layout is unknown
+        self.tail = tail  # body from the `]` closing the messages array on
+        # what it keeps alive: the body, and about as much again in decoded strings and structs
+        self.cost = 2 * len(body) + 4096
+
+
+SEEN = Checkpoint(b"", -1, WalkState(), None, 0, b"")  # a conversation's first request: only its key
+
+
+class ConversationMemory:
+    """Checkpoints by conversation key, least recently used first out, bounded in entries and bytes."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.resumed = 0  # analyses that walked only what followed a checkpoint (tests, benchmarks)
+        self._entries: OrderedDict[Any, Checkpoint] = OrderedDict()
+        self._lock = threading.Lock()  # the analysis runs on the application's threads and the worker
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Any) -> Checkpoint | None:
+        return self._entries.get(key)  # (atomic under the GIL; put() moves each request's key to the end)
+
+    def put(self, key: Any, cp: Checkpoint) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.bytes -= old.cost
+            if cp.cost > self.max_bytes:
+                return
+            self._entries[key] = cp
+            self.bytes += cp.cost
+            while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+                _, gone = self._entries.popitem(last=False)
+                self.bytes -= gone.cost
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = self.resumed = 0
+
+
+MEMORY = ConversationMemory()
+
+
+def key_of(body: bytes, provider: str) -> tuple[str, int]:
+    return (provider, hash(body[:_KEY_BYTES]))
+
+
+def checkpoint_index(messages: list[Any]) -> int:
+    """Where the next request's messages are expected to differ from this one's at the earliest: the
+    start of the second-to-last user/assistant turn (the last turn is often re-sent changed: a cache
+    breakpoint moved, a retry that shed blocks, a system message added or dropped after it). -1: none."""
+    i = len(messages) - 1
+    while i >= 0 and messages[i].role == "system":
+        i -= 1
+    if i < 0:
+        return -1
+    role = messages[i].role
+    while i >= 0 and messages[i].role == role:  # the last turn
+        i -= 1
+    while i >= 0 and messages[i].role == "system":
+        i -= 1
+    if i < 0:
+        return -1
+    role = messages[i].role
+    while i > 0 and messages[i - 1].role == role:  # to the first message of the turn before
+        i -= 1
+    return i if i >= 1 else -1
+
+
+def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None:
+    """The messages `body` holds after cp's prefix, decoded, with their byte offsets in `body`, when
+    `body` is cp's prefix + at least one message + cp's tail; None otherwise (or when one of them does not
+    fit the schema: the cold analysis then says why)."""
+    p, tail = cp.prefix, cp.tail
+    end = len(body) - len(tail)
+    if p <= 0 or end <= p or not body.endswith(tail) or not body.startswith(memoryview(cp.body)[:p]):
+        return None
+    middle = body[p:end]
+    try:
+        raws = _RAWS.decode(b"[" + middle + b"]")
+        if not raws:
+            return None
+        messages = [_MESSAGE.decode(r) for r in raws]
+    except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
+        return None
+    offsets: list[int] = []
+    pos, n = 0, len(middle)
+    for r in raws:  # the array parsed: each value after optional whitespace, then whitespace and a comma
+        while middle[pos] in _WS:
+            pos += 1
+        offsets.append(p + pos)
+        pos += len(r)
+        while pos < n and middle[pos] in _WS:
+            pos += 1
+        pos += 1  # the comma (or the end)
+    return messages, offsets
+
+
+def layout(body: bytes, n_messages: int, at: int) -> tuple[int, bytes] | None:
+    """(offset of messages.at, the bytes from the `]` closing the top-level messages array on), or None
+    when they cannot be told for sure (then the conversation is analysed cold)."""
+    try:
+        raws = _LAYOUT.decode(body).messages
+    except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
+        return None
+    if len(raws) != n_messages or not 0 < at < n_messages:
+        return None
+    compact = b",".join(raws)  # the usual layout: no whitespace between messages
+    k = body.find(b'"messages"')
+    while k >= 0:
+        p = k + 10
+        while p < len(body) and body[p] in _WS:
+            p += 1
+        if p < len(body) and body[p] == 0x3A:  # ':'
+            p += 1
+            while p < len(body) and body[p] in _WS:
+                p += 1
+            if p < len(body) and body[p] == 0x5B:  # '['
+                if body.startswith(compact, p + 1):
+                    close = p + 1 + len(compact)
+                    off = p + 1 + sum(len(r) + 1 for r in raws[:at])
+                else:  # whitespace between them (Python's json.dumps): message by message
+                    close, off = _spaced(body, p + 1, raws, at)
+                if 0 < close < len(body) and body[close] == 0x5D and _top_level(body, p, close):  # ']'
+                    return off, body[close:]
+        k = body.find(b'"messages"', k + 1)
+    return None
+
+
+def _spaced(body: bytes, pos: int, raws: list[Raw], at: int) -> tuple[int, int]:
+    """(offset of the `]` closing the array, offset of raws[at]) when the array starting at `pos` holds
+    exactly these values with whitespace around the commas; (0, 0) when it does not."""
+    n, off = len(body), 0
+    while pos < n and body[pos] in _WS:
+        pos += 1
+    for k, r in enumerate(raws):
+        if k:
+            if pos >= n or body[pos] != 0x2C:  # ','
+                return 0, 0
+            pos += 1
+            while pos < n and body[pos] in _WS:
+                pos += 1
+        if k == at:
+            off = pos
+        if not body.startswith(r, pos):
+            return 0, 0
+        pos += len(r)
+        while pos < n and body[pos] in _WS:
+            pos += 1
+    return pos, off
+
+
+def _top_level(body: bytes, open_at: int, close_at: int) -> bool:
+    """The array at body[open_at:close_at + 1] is the value of the top-level object's last messages key:
+    the bytes before it close as an object, and the bytes after it hold no other top-level messages."""
+    try:
+        head = _LAYOUT.decode(body[:open_at] + b"[]}")
+        tail = _LAYOUT.decode(b'{"messages":[' + body[close_at:])
+    except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
+        return False
+    return not head.messages and not tail.messages
