@@ -101,7 +101,7 @@ def rewrite_lines(lines: Iterable[bytes], changes: dict[int, list[Any]]) -> Iter
 
 
 def write_fixed_copy(original: Path, plan: FixPlan) -> Path:
-    """Write the repaired copy next to ``original`` as ``<new session id>.jsonl``; the original is read only."""
+    """Write the repaired copy next to ``original`` as ``<new session id>.jsonl``; only reads the original."""
     new_id = str(uuidlib.uuid4())
     target = original.with_name(f"{new_id}.jsonl")
     with original.open("rb") as src, target.open("xb") as dst:
