@@ -46,6 +46,7 @@ class ProxyConfig:
     max_request_bytes: int = 64 * 1024 * 1024
     metrics_path: str | None = DEFAULT_METRICS_PATH
     guard: bool = False
+    repair: bool = False  # the hooks rewrite requests predicted to fail only by fixable shapes
     trust_env: bool = True
 
     def __post_init__(self) -> None:
