@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="show the first words of the prompt to rewind to (content stays out by default)",
     )
     parser.add_argument(
+        "--claude-version",
+        metavar="X.Y.Z",
+        help="the Claude Code that will resume (default: the last version that wrote each transcript)",
+    )
+    parser.add_argument(
         "--fix",
         action="store_true",
         help="write a repaired copy of the session PATH (a .jsonl or a session id) next to it",
@@ -44,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
     files = scan.session_files(root)
     counts = {"healthy": 0, "broken": 0, "empty": 0}
     reports = []
-    for report in scan.diagnose_all(files, show_prompts=args.show_prompts):
+    for report in scan.diagnose_all(
+        files, show_prompts=args.show_prompts, claude_version=args.claude_version
+    ):
         counts[report.status] += 1
         if args.json:
             reports.append(report.as_dict())
@@ -78,7 +85,7 @@ def _fix(args: argparse.Namespace) -> int:
     if path is None:
         print(f"claude-otel doctor --fix: no session {args.path}", file=sys.stderr)
         return 2
-    report = scan.diagnose_file(path)
+    report = scan.diagnose_file(path, claude_version=args.claude_version)
     if report.status != "broken" or report.rebuilt is None:
         print(f"{path}: {report.status}; nothing to fix")
         return 0
@@ -89,7 +96,7 @@ def _fix(args: argparse.Namespace) -> int:
         print("\n".join(render.render_session(report)))
         return 1
     copy = fix.write_fixed_copy(path, plan)
-    checked = scan.diagnose_file(copy)
+    checked = scan.diagnose_file(copy, claude_version=args.claude_version)
     lines = render.render_fix(report, plan)
     if checked.status == "broken":
         copy.unlink()

@@ -112,9 +112,12 @@ class SessionReport:
         }
 
 
-def diagnose(transcript: Transcript, path: str = "", *, show_prompts: bool = False) -> SessionReport:
-    """The report of one session (see module doc)."""
-    rebuilt = rebuild(transcript)
+def diagnose(
+    transcript: Transcript, path: str = "", *, show_prompts: bool = False, claude_version: str | None = None
+) -> SessionReport:
+    """The report of one session (see module doc). ``claude_version``: the Claude Code that will resume it
+    (default: the last one that wrote it)."""
+    rebuilt = rebuild(transcript, claude_version)
     report = SessionReport(
         path=path,
         session_id=transcript.session_id,

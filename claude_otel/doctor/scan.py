@@ -37,13 +37,17 @@ def find_session(arg: str, env: Mapping[str, str] | None = None) -> Path | None:
     return None
 
 
-def diagnose_file(path: Path, *, show_prompts: bool = False) -> SessionReport:
+def diagnose_file(
+    path: Path, *, show_prompts: bool = False, claude_version: str | None = None
+) -> SessionReport:
     """Stream one file through the reader and diagnose it."""
     with path.open("rb") as fh:
         transcript = read_transcript(fh)
-    return diagnose(transcript, str(path), show_prompts=show_prompts)
+    return diagnose(transcript, str(path), show_prompts=show_prompts, claude_version=claude_version)
 
 
-def diagnose_all(paths: list[Path], *, show_prompts: bool = False) -> Iterator[SessionReport]:
+def diagnose_all(
+    paths: list[Path], *, show_prompts: bool = False, claude_version: str | None = None
+) -> Iterator[SessionReport]:
     for p in paths:
-        yield diagnose_file(p, show_prompts=show_prompts)
+        yield diagnose_file(p, show_prompts=show_prompts, claude_version=claude_version)

@@ -80,13 +80,20 @@ class _HeaderRecorder:
         await self.app(scope, receive, recording_send)
 
 
+@pytest.fixture
+def claude(request: pytest.FixtureRequest) -> Path:
+    """The CLI under test: ``$CLAUDE_OTEL_TEST_CLAUDE`` (another installed version), else the npm install."""
+    other = os.environ.get("CLAUDE_OTEL_TEST_CLAUDE")
+    return Path(other) if other else request.getfixturevalue("claude_bin")
+
+
 @pytest.mark.slow
 def test_doctor_finds_fixes_and_repair_resumes_a_stuck_claude_code_session(
-    claude_bin: Path, tmp_path: Path
+    claude: Path, tmp_path: Path
 ) -> None:
     task = claude_code_task(tmp_path, "doctor")
     with MockServer(task.config) as mock:
-        first = task.run(claude_bin, mock.base_url, API_KEY)
+        first = task.run(claude, mock.base_url, API_KEY)
     assert first.returncode == 0, first.stderr[-2000:]
     session = json.loads(first.stdout)["session_id"]
     (transcript,) = (task.home / ".claude" / "projects").glob(f"*/{session}.jsonl")
@@ -95,7 +102,7 @@ def test_doctor_finds_fixes_and_repair_resumes_a_stuck_claude_code_session(
     line, uuid, prompt_line, prompt_uuid = _damage(transcript)
     resume_config = MockConfig(tool_rounds=0)
     with MockServer(resume_config) as mock:
-        stuck = _resume(task, claude_bin, mock.base_url, session)
+        stuck = _resume(task, claude, mock.base_url, session)
         stats = dict(mock.stats)
     assert stuck.returncode == 1
     assert "API Error: 400 due to tool use concurrency issues." in stuck.stdout
@@ -118,7 +125,7 @@ def test_doctor_finds_fixes_and_repair_resumes_a_stuck_claude_code_session(
     new_session = fixed.stdout.strip().rsplit(" ", 1)[1]
     assert f"claude --resume {new_session}" in fixed.stdout
     with MockServer(resume_config) as mock:
-        resumed = _resume(task, claude_bin, mock.base_url, new_session)
+        resumed = _resume(task, claude, mock.base_url, new_session)
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert json.loads(resumed.stdout)["is_error"] is False
     assert transcript.read_bytes() == before
@@ -128,7 +135,7 @@ def test_doctor_finds_fixes_and_repair_resumes_a_stuck_claude_code_session(
         proxy = create_proxy(ProxyConfig(upstream=mock.base_url, trust_env=False, repair=True))
         recorder = _HeaderRecorder(proxy.app)
         with ThreadedServer(recorder) as server:
-            through = _resume(task, claude_bin, server.base_url, session)
+            through = _resume(task, claude, server.base_url, session)
             page = httpx.get(server.base_url + "/_claude-otel/metrics", timeout=10).text
         stats = dict(mock.stats)
     assert through.returncode == 0, through.stdout[-2000:] + through.stderr[-2000:]

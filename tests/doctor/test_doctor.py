@@ -106,7 +106,13 @@ def test_parent_chain_not_file_order_decides_the_conversation() -> None:
     t.assistant(t.text(), call, parent=root)  # a rewind: a new branch from the first prompt
     t.result(call)
     rebuilt = rebuild(read_transcript(t.data().splitlines()))
-    assert [(m.role, len(m.blocks)) for m in rebuilt.messages] == [("user", 1), ("assistant", 2), ("user", 1)]
+    assert [(m.role, len(m.blocks)) for m in rebuilt.messages] == [
+        ("user", 1),
+        ("assistant", 2),
+        ("user", 1),
+        ("assistant", 1),  # "No response requested.", as Claude Code adds after an unanswered user turn
+        ("user", 1),  # the placeholder for the resume's prompt
+    ]
     assert [e.line for e in rebuilt.chain] == [1, 4, 5, 6]
 
 
@@ -173,3 +179,18 @@ def test_fix_plan_rewrites_only_the_damaged_entry_and_the_copy_is_healthy() -> N
     entry = orjson.loads(copy[4])
     assert [b["type"] for b in entry["message"]["content"]] == ["tool_result", "text"]
     assert diagnose(read_transcript(copy)).status == "healthy"
+
+
+def test_an_older_claude_code_drops_the_interrupted_call_instead() -> None:
+    t = Transcript()
+    t.prompt("go")
+    call = t.tool_use()
+    t.assistant(t.text(), call)
+    older = diagnose(read_transcript(t.data().splitlines()), claude_version="2.1.197")
+    assert older.status == "healthy" and [n.kind for n in older.notes] == ["interrupted_tool_call"]
+    assert older.rebuilt is not None
+    assert [[b["type"] for b in m.blocks] for m in older.rebuilt.messages] == [["text"], ["text"], ["text"]]
+    newer = _diagnose(t)  # the transcript says 2.1.332
+    assert (
+        newer.rebuilt is not None and len(newer.rebuilt.messages) == 5
+    )  # + results, "No response requested."
