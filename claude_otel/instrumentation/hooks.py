@@ -165,6 +165,7 @@ class Instrumentation:
                 module=module,
                 metrics=self.metrics,
                 span=span,
+                max_bytes=cfg.max_body_bytes,
             )
         retry = _retry_count(headers) if recording else None
         exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)

@@ -23,18 +23,32 @@ _REPAIRED: ContextVar[str | None] = ContextVar("claude_otel_repaired", default=N
 
 
 def repair_outgoing(
-    request: Any, raw: bytes, *, provider: str, betas: str | None, module: Any, metrics: Any, span: Any
+    request: Any,
+    raw: bytes,
+    *,
+    provider: str,
+    betas: str | None,
+    module: Any,
+    metrics: Any,
+    span: Any,
+    max_bytes: int | None = None,
 ) -> bytes:
-    """The body that will be sent: ``raw``, or the repaired bytes now in the request's stream."""
+    """The body that will be sent: ``raw``, or the repaired bytes now in the request's stream. A body over
+    ``max_bytes`` is not analysed, so not repaired."""
     _REPAIRED.set(None)
     stream = request.stream
-    if module is None or not isinstance(stream, module.ByteStream):
+    if (
+        module is None
+        or not isinstance(stream, module.ByteStream)
+        or getattr(stream, "_stream", None) is not raw
+    ):
         return raw
-    fixed = repair_request(raw, analyze(raw, provider=provider, betas=betas), provider=provider, betas=betas)
+    analysis = analyze(raw, provider=provider, betas=betas, max_bytes=max_bytes)
+    fixed = repair_request(raw, analysis, provider=provider, betas=betas)
     if fixed is None:
         return raw
-    stream._stream = fixed.body  # what ByteStream yields to the transport
     request.headers["content-length"] = str(len(fixed.body))
+    stream._stream = fixed.body  # what ByteStream yields to the transport
     for rule in fixed.rules:
         metrics.child(metrics.repairs, (rule,)).inc()
     if span.is_recording():

@@ -5,6 +5,8 @@ on the span, and marked with ``x-claude-otel-repaired``; with repair off the sam
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import subprocess
@@ -15,6 +17,7 @@ from typing import Any
 
 import anthropic
 import httpx
+import httpx2
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -93,6 +96,36 @@ def test_sdk_with_repair_gets_a_200_counted_on_the_span_and_marked(mock: MockSer
     assert CANARY not in page
 
 
+@pytest.mark.parametrize("module", [httpx, httpx2], ids=["httpx", "httpx2"])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_plain_clients_send_the_repaired_bytes(mock: MockServer, module: Any, mode: str) -> None:
+    registry, _spans = _instrument(mock, repair=True)
+    body = json.dumps(damaged_body(), indent=1).encode()  # the repaired body (compact) is shorter
+    headers = {
+        "x-api-key": "sk-ant-test",
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+    }
+    url = mock.base_url + "/v1/messages"
+    try:
+        if mode == "sync":
+            with module.Client() as client:
+                resp = client.post(url, content=body, headers=headers)
+        else:
+
+            async def send() -> Any:
+                async with module.AsyncClient() as client:
+                    return await client.post(url, content=body, headers=headers)
+
+            resp = asyncio.run(send())
+    finally:
+        claude_otel.uninstrument()
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["x-claude-otel-repaired"] == "tool_result_not_first"
+    page = generate_latest(registry).decode()
+    assert 'claude_otel_repairs_total{rule="tool_result_not_first"} 1.0' in page
+
+
 def test_sdk_without_repair_gets_the_400_and_no_header(mock: MockServer) -> None:
     registry, _spans = _instrument(mock)
     try:
@@ -153,3 +186,12 @@ def test_proxy_cli_with_repair_forwards_the_repaired_body(mock: MockServer) -> N
     assert resp.headers["x-claude-otel-repaired"] == "tool_result_not_first"
     assert 'claude_otel_repairs_total{rule="tool_result_not_first"} 1.0' in page
     assert CANARY not in page
+
+
+def test_a_body_over_max_body_bytes_is_not_analysed_so_not_repaired(mock: MockServer) -> None:
+    _instrument(mock, repair=True, max_body_bytes=100)
+    try:
+        with pytest.raises(anthropic.BadRequestError):
+            _client(mock).messages.create(**damaged_body())
+    finally:
+        claude_otel.uninstrument()
