@@ -6,7 +6,8 @@ transcripts and recording what it sent (see ../shared/reference/claude-code-tran
 1. **Entries.** The conversation is the tree of ``user`` / ``assistant`` / ``attachment`` / ``system``
    entries linked by ``uuid`` → ``parentUuid``. An entry repeated with the same ``uuid`` counts once (the
    first one). Sidechain entries (``isSidechain``: subagent turns) are not part of the main conversation.
-2. **The chain.** The leaf is the last ``user`` / ``assistant`` entry of the file (not a sidechain); the
+2. **The chain.** The leaf is the last ``user`` / ``assistant`` entry of the file (not a sidechain, unless
+   the file holds only sidechain entries: a subagent's transcript, rebuilt the same way); the
    conversation is the ``parentUuid`` chain from the leaf up to the root, in that order reversed. File
    order does not matter (except for a missing parent, rule 6).
 3. **What is sent.** ``user`` and ``assistant`` entries carry API messages; ``attachment`` and ``system``
@@ -66,7 +67,7 @@ class Note:
     """A repair Claude Code applies by itself when it rebuilds, or a remark on the chain: information."""
 
     kind: str  # interrupted_tool_call | orphan_result_dropped | duplicate_result_dropped |
-    # reused_tool_use_dropped | duplicate_entry_collapsed | chain_cut | sidechain_skipped
+    # reused_tool_use_dropped | unanswered_tool_use_dropped | duplicate_entry_collapsed | chain_relinked
     line: int | None
     uuid: str | None
     detail: str
@@ -154,8 +155,14 @@ def _has_result(entry: Entry) -> bool:
     return any(isinstance(b, dict) and b.get("type") == "tool_result" for b in _content(entry))
 
 
+def _main(transcript: Transcript) -> bool:
+    """Which entries make the conversation: the main chain (False: a subagent's file, all sidechain)."""
+    return any(e.type in ("user", "assistant") and not e.sidechain for e in transcript.entries)
+
+
 def chain_of(transcript: Transcript, notes: list[Note]) -> list[Entry]:
     """The conversation entries from the root to the leaf (rules 1 and 2)."""
+    side = not _main(transcript)
     by_uuid: dict[str, Entry] = {}
     index: dict[str, int] = {}  # uuid -> position among the (main-chain) entries, file order
     ordered: list[Entry] = []
@@ -169,7 +176,7 @@ def chain_of(transcript: Transcript, notes: list[Note]) -> list[Entry]:
             )
             continue
         by_uuid[e.uuid] = e
-        if e.sidechain:
+        if e.sidechain is not side:
             continue
         index[e.uuid] = len(ordered)
         ordered.append(e)
@@ -209,16 +216,23 @@ def rebuild(transcript: Transcript, claude_version: str | None = None) -> Rebuil
     notes: list[Note] = []
     chain = chain_of(transcript, notes)
     on_chain = {e.uuid for e in chain}
+    side = not _main(transcript)
     result_children: dict[str, list[Entry]] = {}
     for e in transcript.entries:
-        if e.type == "user" and not e.sidechain and e.parent and e.uuid not in on_chain and _has_result(e):
+        if (
+            e.type == "user"
+            and e.sidechain is side
+            and e.parent
+            and e.uuid not in on_chain
+            and _has_result(e)
+        ):
             on_chain.add(e.uuid)  # once, even when the entry is repeated
             result_children.setdefault(e.parent, []).append(e)
     messages: list[RMessage] = []
     seen_blocks: set[tuple[Any, ...]] = set()
     current_id: Any = None
     for e in chain:
-        if e.type not in ("user", "assistant") or e.sidechain or e.api_error:
+        if e.type not in ("user", "assistant") or e.sidechain is not side or e.api_error:
             continue
         last = messages[-1] if messages else None
         if e.type == "assistant":

@@ -194,3 +194,13 @@ def test_an_older_claude_code_drops_the_interrupted_call_instead() -> None:
     assert (
         newer.rebuilt is not None and len(newer.rebuilt.messages) == 5
     )  # + results, "No response requested."
+
+
+def test_a_subagent_transcript_all_sidechain_is_rebuilt_as_its_own_conversation() -> None:
+    t = tool_session(damage=True)
+    t.lines = [line.replace('"isSidechain":false', '"isSidechain":true') for line in t.lines]
+    report = _diagnose(t)
+    assert report.status == "broken" and report.broken is not None and report.broken.place.line == 5
+    main = tool_session(damage=True)
+    main.lines[4] = main.lines[4].replace('"isSidechain":false', '"isSidechain":true')
+    assert _diagnose(main).status == "healthy"  # in a main transcript a sidechain entry is not sent
