@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core import analyze, rule_info, skeleton
 from ..core.types import Analysis, Finding
-from .reader import ApiErrorEntry, BadLine, Entry, Transcript, ident
+from .reader import ApiErrorEntry, BadLine, Entry, Transcript, ident, timestamp
 from .rebuild import Note, Rebuilt, rebuild
 
 PROMPT_WORDS = 6
@@ -30,7 +30,7 @@ class Place:
 
     @classmethod
     def of(cls, e: Entry) -> Place:
-        return cls(e.line, ident(e.uuid), e.timestamp)
+        return cls(e.line, ident(e.uuid), timestamp(e.timestamp))
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "uuid": self.uuid, "timestamp": self.timestamp}

@@ -61,7 +61,7 @@ class Entry:
     type: str
     uuid: str
     parent: str | None
-    timestamp: str | None
+    timestamp: Any  # as written; report it through timestamp()
     sidechain: bool = False
     meta: bool = False
     api_error: bool = False
@@ -181,15 +181,15 @@ def _conversation(obj: dict[str, Any], kind: str, number: int, out: Transcript) 
         out.session_id = ident(obj.get("sessionId"))
         cwd = obj.get("cwd")
         out.cwd = cwd if isinstance(cwd, str) and len(cwd) < 4096 else None
-    version = ident(obj.get("version"))
-    if version:
-        out.version = version
+    version = obj.get("version")
+    if version is not None and version != out.version:  # checked once per change, not per line
+        out.version = ident(version) or out.version
     entry = Entry(
         line=number,
         type=kind,
         uuid=uuid,
         parent=parent,
-        timestamp=timestamp(obj.get("timestamp")),
+        timestamp=obj.get("timestamp"),  # raw: checked with timestamp() when it is reported
         sidechain=obj.get("isSidechain") is True,
         meta=obj.get("isMeta") is True,
         api_error=obj.get("isApiErrorMessage") is True,
@@ -201,7 +201,7 @@ def _conversation(obj: dict[str, Any], kind: str, number: int, out: Transcript) 
             ApiErrorEntry(
                 number,
                 ident(uuid),
-                entry.timestamp,
+                timestamp(entry.timestamp),
                 status if isinstance(status, int) and not isinstance(status, bool) else None,
                 ident(obj.get("apiError")) or ident(obj.get("error")),
             )
