@@ -36,6 +36,8 @@ class Config:
     # collect the result in the response hook; "inline": analyse in the request hook. guard=True
     # always analyses before sending.
     analysis: str = "overlap"
+    # rewrite a request predicted to fail only by fixable tool_result shapes (claude_otel/repair/)
+    repair: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +100,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "state_ttl_seconds": ("CLAUDE_OTEL_STATE_TTL_SECONDS", float),
     "observe_responses": ("CLAUDE_OTEL_OBSERVE_RESPONSES", _bool),
     "max_error_body_bytes": ("CLAUDE_OTEL_MAX_ERROR_BODY_BYTES", int),
+    "repair": ("CLAUDE_OTEL_REPAIR", _bool),
     "analysis": ("CLAUDE_OTEL_ANALYSIS", lambda v: str(v).strip().lower()),
 }
 

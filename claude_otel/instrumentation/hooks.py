@@ -21,6 +21,7 @@ from claude_otel.core import Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
 from claude_otel.core.findings import MAX_FINDINGS, cap_findings
 from claude_otel.core.gcpause import gc_paused
+from claude_otel.repair.inflight import mark_response, repair_outgoing
 
 from . import attributes as A
 from .clients import client_label
@@ -156,6 +157,17 @@ class Instrumentation:
         raw = _replayable_body(request.stream, module)
         client = _client_label(headers)
         betas = _betas(headers) if match.provider == "anthropic" else None  # Bedrock/Vertex: in the body
+        if cfg.repair and raw is not None and match.endpoint == "messages":
+            raw = repair_outgoing(
+                request,
+                raw,
+                provider=match.provider,
+                betas=betas,
+                module=module,
+                metrics=self.metrics,
+                span=span,
+                max_bytes=cfg.max_body_bytes,
+            )
         retry = _retry_count(headers) if recording else None
         exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)
         work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
@@ -318,6 +330,7 @@ class Instrumentation:
     # --- response side -----------------------------------------------------------------------------
 
     async def _on_response(self, span: Span, response: Any, *, is_async: bool) -> None:
+        mark_response(response)
         attempt = _ATTEMPT.get()
         if attempt is None or attempt.span is not span:
             return

@@ -140,6 +140,12 @@ class Metrics:
             ("reason",),
             registry=r,
         )
+        self.repairs = Counter(
+            "claude_otel_repairs",
+            "Requests rewritten by the opt-in repair (repair=True), once per rule repaired",
+            ("rule",),
+            registry=r,
+        )
         self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
         for reason in INTERNAL_REASONS:  # make every reason visible at 0
             self.internal.labels(reason)

@@ -50,6 +50,7 @@ class ProxyConfig:
     max_request_bytes: int = 64 * 1024 * 1024
     metrics_path: str | None = DEFAULT_METRICS_PATH
     guard: bool = False
+    repair: bool = False  # the hooks rewrite requests predicted to fail only by fixable shapes
     trust_env: bool = True
     # the proxy as a server (claude_otel/proxy/protocol.py, budget.py): see the README's proxy section
     header_timeout: float = 10.0  # request head must be complete within this, from its first byte

@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer 400 locally, without forwarding, when a request is predicted to fail",
     )
     parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="rewrite requests predicted to fail only by fixable tool_result shapes (see README)",
+    )
+    parser.add_argument(
         "--connect-timeout",
         type=float,
         default=10.0,
@@ -124,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             max_request_bytes=args.max_request_bytes,
             max_buffered_bytes=args.max_buffered_bytes,
             max_header_bytes=args.max_header_bytes,
+            repair=args.repair,
         )
         if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
             raise ValueError(f"--metrics-port must be 0..65535, got {args.metrics_port}")

@@ -37,6 +37,7 @@ def create_proxy(
             upstream=config.upstream,
             registry=registry,
             guard=config.guard,
+            repair=config.repair,
             tracer_provider=tracer_provider,
             **instrument_config,
         )
