@@ -36,6 +36,12 @@ class Config:
     # collect the result in the response hook; "inline": analyse in the request hook. guard=True
     # always analyses before sending.
     analysis: str = "overlap"
+    # incidents and sessions (claude_otel.incidents, claude_otel.sessions)
+    incidents_path: str | None = None  # a SQLite file; None: no local store (log records only if configured)
+    incidents_error_message: bool = True  # keep the API's error message (bounded to 2 KB) in the record
+    incidents_max_bytes: int = 256 * 1024 * 1024
+    stuck_after: int = 3  # a session is stuck after this many failing attempts of one category in a row
+    repeat_window_seconds: float = 10.0  # a failure within this of the session's last one may repeat it
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -99,6 +105,11 @@ _ENV: dict[str, tuple[str, Any]] = {
     "observe_responses": ("CLAUDE_OTEL_OBSERVE_RESPONSES", _bool),
     "max_error_body_bytes": ("CLAUDE_OTEL_MAX_ERROR_BODY_BYTES", int),
     "analysis": ("CLAUDE_OTEL_ANALYSIS", lambda v: str(v).strip().lower()),
+    "incidents_path": ("CLAUDE_OTEL_INCIDENTS", str),
+    "incidents_error_message": ("CLAUDE_OTEL_INCIDENTS_ERROR_MESSAGE", _bool),
+    "incidents_max_bytes": ("CLAUDE_OTEL_INCIDENTS_MAX_BYTES", int),
+    "stuck_after": ("CLAUDE_OTEL_STUCK_AFTER", int),
+    "repeat_window_seconds": ("CLAUDE_OTEL_REPEAT_WINDOW_SECONDS", float),
 }
 
 ENV_VARS: dict[str, str] = {name: var for name, (var, _) in _ENV.items()}
