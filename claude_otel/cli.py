@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "mock-server": ("claude_otel.mock.cli", "run the shape-enforcing mock Messages API server"),
     "demo": ("claude_otel.demo.cli", "run a fleet of instrumented agents against the mock server"),
     "proxy": ("claude_otel.proxy.cli", "run the observing reverse proxy in front of the Messages API"),
+    "incidents": (
+        "claude_otel.incidents.cli",
+        "list, show and export the recorded incidents",
+    ),
 }
 
 

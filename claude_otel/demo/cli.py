@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hold", action="store_true", help="keep serving /metrics after the run, until Ctrl-C"
     )
+    from claude_otel.incidents.options import add_store_arguments
+
+    add_store_arguments(parser)
 
 
 def _report_path_error(path: str) -> str | None:
@@ -76,6 +79,8 @@ def _report_path_error(path: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from claude_otel.incidents.options import store_path
+
     from .runner import DemoConfig, run_demo
 
     problem = _report_path_error(args.report)
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         live=not args.no_live and sys.stdout.isatty(),
         seed=args.seed,
         hold=args.hold,
+        incidents=store_path(args),
     )
     _report, _path, interrupted = run_demo(cfg)
     return 130 if interrupted else 0

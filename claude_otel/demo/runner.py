@@ -46,6 +46,7 @@ class DemoConfig:
     seed: int = 1
     hold: bool = False
     mock_faults: bool = True
+    incidents: str | None = None  # the incident store (claude_otel.incidents); None: none written
 
 
 @dataclass
@@ -156,11 +157,15 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
         provider, servers.spans, servers.otlp_endpoint = make_tracer_provider(say)
         servers.tracer_provider = provider
         # The mock is not api.anthropic.com: tell the instrumentation it is a Messages API too.
-        claude_otel.instrument(extra_base_urls=(servers.mock_url,), tracer_provider=provider)
+        claude_otel.instrument(
+            extra_base_urls=(servers.mock_url,), tracer_provider=provider, incidents_path=cfg.incidents
+        )
         servers.instrumented = True
         servers.metrics_server, servers.metrics_url = _start_metrics(claude_otel, cfg, say)
         say(f"mock Messages API: {servers.mock_url}")
         say(f"metrics: {servers.metrics_url}")
+        if cfg.incidents:
+            say(f"incidents: {cfg.incidents} (claude-otel incidents list --db {cfg.incidents})")
         buggy = sum(1 for s in fleet if s.fault)
         say(f"fleet: {len(fleet)} agents ({buggy} buggy, {len(fleet) - buggy} clean), {cfg.duration:g} s")
         common: dict[str, Any] = {

@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -48,7 +48,7 @@ def new_incident_id() -> str:
 
 
 def utc_iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def client_version_string(user_agent: str | None) -> tuple[str, str | None]:
@@ -88,7 +88,7 @@ def _window_blocks(message: dict[str, Any], mark: int | None) -> dict[str, Any]:
         if len(blocks) > MAX_BLOCKS:
             keep_head = MAX_BLOCKS - 8
             if mark is not None and keep_head <= mark < len(blocks) - 8:
-                kept = blocks[:keep_head - 1] + [blocks[mark]] + blocks[-8:]
+                kept = [*blocks[: keep_head - 1], blocks[mark], *blocks[-8:]]
             else:
                 kept = blocks[:keep_head] + blocks[-8:]
             out["blocks_elided"] = len(blocks) - len(kept)
@@ -164,9 +164,13 @@ def _failing_turn_tools(skel: Mapping[str, Any], fail_msg: int | None) -> list[s
         if not isinstance(m, Mapping):
             continue
         for b in m.get("blocks") or ():
-            if isinstance(b, Mapping) and b.get("type") in ("tool_use", "server_tool_use", "mcp_tool_use"):
-                if isinstance(b.get("id"), str) and isinstance(b.get("name"), str):
-                    names[b["id"]] = b["name"]
+            if (
+                isinstance(b, Mapping)
+                and b.get("type") in ("tool_use", "server_tool_use", "mcp_tool_use")
+                and isinstance(b.get("id"), str)
+                and isinstance(b.get("name"), str)
+            ):
+                names[b["id"]] = b["name"]
         if m.get("i") == fail_msg:
             target = m
             break
@@ -187,9 +191,9 @@ def _failing_turn_tools(skel: Mapping[str, Any], fail_msg: int | None) -> list[s
         prev = [m for m in messages if isinstance(m, Mapping) and m.get("i") == fail_msg - 1]
         if prev:
             for b in prev[0].get("blocks") or ():
-                if isinstance(b, Mapping) and b.get("type") == "tool_use" and isinstance(b.get("name"), str):
-                    if b["name"] not in out:
-                        out.append(b["name"])
+                name = b.get("name") if isinstance(b, Mapping) and b.get("type") == "tool_use" else None
+                if isinstance(name, str) and name not in out:
+                    out.append(name)
     return out[:32]
 
 
@@ -236,12 +240,16 @@ def _betas(value: str | None) -> list[str]:
     return [b for b in (p.strip() for p in value.split(",")[:32]) if _BETA_OK.fullmatch(b)]
 
 
-def prediction_of(predicted: str, failed: bool, status: int | None) -> str:
-    if not failed:
-        return "predicted_but_succeeded" if predicted == "error" else "none"
-    if predicted == "error":
+def prediction_of(kind: str, predicted: str, status: int | None) -> str:
+    """confirmed (predicted and got a 400, or blocked by the guard), unexplained (a 400 nobody predicted),
+    predicted_but_succeeded, or not_predictable (429, 5xx, a mid-stream error: not about the shape)."""
+    if kind == "predicted_error":
+        return "predicted_but_succeeded"
+    if kind == "guard_block":
         return "confirmed"
-    return "unexplained" if status == 400 or status is None else "not_predictable"
+    if status == 400 and kind == "http_error":
+        return "confirmed" if predicted == "error" else "unexplained"
+    return "not_predictable"
 
 
 def build_record(
@@ -287,7 +295,6 @@ def build_record(
         )
     errors_first = [f["path"] for f in finding_dicts if f["severity"] == "error"]
     fail_msg, fail_block = failing_index([*errors_first, error_message])
-    failed = kind != "predicted_error"
     message = None
     if keep_error_message and error_message:
         message = error_message[:MAX_ERROR_MESSAGE]
@@ -309,7 +316,7 @@ def build_record(
         "error_type": error_type,
         "category": category,
         "predicted": predicted,
-        "prediction": prediction_of(predicted, failed, status),
+        "prediction": prediction_of(kind, predicted, status),
         "error_message": message,
         "findings": finding_dicts,
         "failing_message": fail_msg,

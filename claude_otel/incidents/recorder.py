@@ -178,7 +178,10 @@ class Forensics:
             m.child(m.recoveries, (verdict.category or "unclassified", verdict.via)).inc()
             if span is not None and span.is_recording():
                 span.set_attributes(
-                    {RETRY_ATTEMPT: max(pending.retry_header or 0, verdict.burst_attempt), BURST_ID: verdict.burst_id}
+                    {
+                        RETRY_ATTEMPT: max(pending.retry_header or 0, verdict.burst_attempt),
+                        BURST_ID: verdict.burst_id,
+                    }
                 )
         except Exception as exc:
             self.internal("hook_error", type(exc).__name__)
@@ -262,7 +265,9 @@ class Forensics:
             findings=tuple(findings if findings is not None else attempt.findings),
             status=status,
             error_type=cls.error_type if cls is not None else None,
-            category=(cls.category if cls is not None else ("guard_blocked" if kind == "guard_block" else None)),
+            category=(
+                cls.category if cls is not None else ("guard_blocked" if kind == "guard_block" else None)
+            ),
             error_message=cls.message if cls is not None else None,
             keep_error_message=self.keep_error_message,
             request_id=cls.request_id if cls is not None else None,
@@ -319,9 +324,9 @@ def log_attributes(record: dict[str, Any]) -> dict[str, Any]:
         name = f"claude_otel.incident.{k}"
         if v is None:
             continue
-        if isinstance(v, bool | int | float | str):
-            out[name] = v
-        elif isinstance(v, list) and all(isinstance(x, str) for x in v):
+        if isinstance(v, bool | int | float | str) or (
+            isinstance(v, list) and all(isinstance(x, str) for x in v)
+        ):
             out[name] = v
         else:
             out[name] = orjson.dumps(v).decode()

@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="longest wait for the upstream's next bytes, then 504 (default 600)",
     )
     parser.add_argument("--access-log", action="store_true", help="log one line per request (method, path)")
+    from claude_otel.incidents.options import add_store_arguments
+
+    add_store_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
     otlp = otlp_from_env()
     if otlp.notice:
         print(f"claude-otel proxy: {otlp.notice}", file=sys.stderr)
-    proxy = create_proxy(config, tracer_provider=otlp.tracer_provider)
+    from claude_otel.incidents.options import store_path
+
+    incidents = store_path(args)
+    proxy = create_proxy(config, tracer_provider=otlp.tracer_provider, incidents_path=incidents)
     if proxy.instrumentation.notice:
         print(f"claude-otel proxy: {proxy.instrumentation.notice}", file=sys.stderr)
     if config.guard and not proxy.instrumentation.active:
@@ -111,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"claude-otel proxy: metrics on http://{shown}:{mport}/metrics", flush=True)
     if config.metrics_path:
         print(f"claude-otel proxy: metrics on {base}{config.metrics_path}", flush=True)
+    if incidents and proxy.instrumentation.active:
+        print(f"claude-otel proxy: incidents written to {incidents} (claude-otel incidents list)", flush=True)
     print(f"claude-otel proxy: listening on {base} -> {config.upstream}", flush=True)
     print(f"claude-otel proxy: point clients at it with ANTHROPIC_BASE_URL={base}", flush=True)
 

@@ -58,7 +58,7 @@ class SessionKey:
         return f"{self.kind}:{self.value}"
 
 
-class conversation:  # noqa: N801 - used as a context manager, like contextlib's
+class conversation:
     """``with claude_otel.sessions.conversation("order-4711"): client.messages.create(...)``: the
     requests made inside belong to that session (id: letters, digits, ``_:.-``, at most 128)."""
 

@@ -104,7 +104,7 @@ class SessionTable:
         """Some session's last outcome was a failure (a success can only then be a recovery)."""
         return self._failing > 0
 
-    def _entry(self, key: str) -> _Session:
+    def _entry(self, key: str) -> _Session | None:
         s = self._data.get(key)
         if s is None:
             s = self._data[key] = _Session()
@@ -115,7 +115,7 @@ class SessionTable:
                 if old.failed_at is not None:
                     self._failing -= 1
                 if old is s:  # max_entries 0 / max_bytes tiny: nothing is remembered
-                    return _Session()
+                    return None
         else:
             self._data.move_to_end(key)
         return s
@@ -129,6 +129,8 @@ class SessionTable:
         now = self._clock()
         with self._lock:
             s = self._entry(key)
+            if s is None:
+                return FailureVerdict(False, new_burst_id, 0, 1, self.stuck_after <= 1)
             repeat = (
                 s.failed_at is not None
                 and now - s.failed_at <= self.repeat_window
@@ -151,7 +153,9 @@ class SessionTable:
             s.last_at = now
             s.signature = signature
             s.failures += 1
-            return FailureVerdict(repeat, s.burst_id, s.burst_attempts, s.streak, s.streak >= self.stuck_after)
+            return FailureVerdict(
+                repeat, s.burst_id, s.burst_attempts, s.streak, s.streak >= self.stuck_after
+            )
 
     def success(self, key: str | None) -> SuccessVerdict:
         """Record a successful attempt; say whether it ends a failure (a recovery)."""
