@@ -175,7 +175,8 @@ class Forensics:
             if not verdict.recovered:
                 return
             m = self.metrics
-            m.child(m.recoveries, (verdict.category or "unclassified", verdict.via)).inc()
+            labels = (verdict.category or "unclassified", verdict.via)
+            m.child(m.recoveries, labels).inc(exemplar=attempt.exemplar)
             if span is not None and span.is_recording():
                 span.set_attributes(
                     {
@@ -214,7 +215,7 @@ class Forensics:
             )
             m = self.metrics
             counter = m.repeats if verdict.repeat else m.experienced
-            m.child(counter, (category, attempt.client)).inc()
+            m.child(counter, (category, attempt.client)).inc(exemplar=attempt.exemplar)
             if span is not None and span.is_recording():
                 attrs: dict[str, Any] = {
                     REPEAT_OF_FAILURE: verdict.repeat,
