@@ -78,9 +78,15 @@ def run(args: argparse.Namespace) -> int:
     if otlp.notice:
         print(f"claude-otel proxy: {otlp.notice}", file=sys.stderr)
     from claude_otel.incidents.options import store_path
+    from claude_otel.incidents.otlp import logger_provider_from_env
 
     incidents = store_path(args)
-    proxy = create_proxy(config, tracer_provider=otlp.tracer_provider, incidents_path=incidents)
+    logs, logs_notice = logger_provider_from_env()
+    if logs_notice:
+        print(f"claude-otel proxy: {logs_notice}", file=sys.stderr)
+    proxy = create_proxy(
+        config, tracer_provider=otlp.tracer_provider, incidents_path=incidents, logger_provider=logs
+    )
     if proxy.instrumentation.notice:
         print(f"claude-otel proxy: {proxy.instrumentation.notice}", file=sys.stderr)
     if config.guard and not proxy.instrumentation.active:
@@ -136,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
         if metrics_server is not None:
             metrics_server.shutdown()
         otlp.shutdown()
+        if logs is not None:
+            logs.shutdown()
     return 0
 
 
