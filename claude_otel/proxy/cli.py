@@ -107,12 +107,10 @@ def run(args: argparse.Namespace) -> int:
 
     metrics_server = None
     if args.metrics_port is not None:
-        import claude_otel
+        from claude_otel.incidents.page import start_metrics_server  # /metrics and the /incidents page
 
         try:
-            metrics_server, _ = claude_otel.start_metrics_server(
-                args.metrics_port, addr=host, registry=proxy.registry
-            )
+            metrics_server, _ = start_metrics_server(args.metrics_port, addr=host, registry=proxy.registry)
         except OSError as exc:
             print(
                 f"claude-otel proxy: cannot serve metrics on port {args.metrics_port}: {exc}", file=sys.stderr
@@ -121,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         mport = metrics_server.server_port
         print(f"claude-otel proxy: metrics on http://{shown}:{mport}/metrics", flush=True)
+        print(f"claude-otel proxy: incidents page on http://{shown}:{mport}/incidents", flush=True)
     if config.metrics_path:
         print(f"claude-otel proxy: metrics on {base}{config.metrics_path}", flush=True)
     if incidents and proxy.instrumentation.active:
