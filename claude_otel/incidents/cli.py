@@ -36,6 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+_FROM_SKELETON = (
+    "skeleton",
+    "model",
+    "failing_turn_tools",
+    "failing_tool_ids",
+    "rewind_to_message",
+    "failing_message",
+    "failing_block",
+)
+
+
 def _db_path(args: argparse.Namespace) -> str:
     import os
 
@@ -93,12 +104,15 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             burst = bursts(store.query(burst_id=record.get("burst_id") or record["id"], limit=10_000))
             packet = burst[0] if burst else record
-            if packet.get("id") != record["id"]:  # showing a later attempt: its own record, burst counts
+            if packet.get("id") != record["id"]:  # a later attempt: its own record, the burst's counts
+                first = packet
                 packet = {
                     **record,
-                    "attempts": packet["attempts"],
-                    "attempt_records": packet["attempt_records"],
+                    "attempts": first["attempts"],
+                    "attempt_records": first["attempt_records"],
                 }
+                if record.get("skeleton") is None:  # a repeat: the conversation's shape is the first's
+                    packet.update({key: first.get(key) for key in _FROM_SKELETON})
             if args.json:
                 out.write(orjson.dumps(packet, option=orjson.OPT_INDENT_2).decode() + "\n")
             else:

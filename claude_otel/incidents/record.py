@@ -119,6 +119,9 @@ def window_skeleton(
         keep: set[int] = set(range(min(HEAD, n))) | set(range(max(0, n - TAIL), n))
         if fail_msg is not None:
             keep |= set(range(max(0, fail_msg - around), min(n, fail_msg + around + 1)))
+            prompt = rewind_target(skel, fail_msg)
+            if prompt is not None:
+                keep.add(prompt)
         windowed: list[dict[str, Any]] = []
         last = -1
         for i in sorted(keep):
@@ -234,6 +237,50 @@ def rewind_target(skel: Mapping[str, Any], fail_msg: int | None) -> int | None:
     return best
 
 
+def _is_prompt(message: Any) -> bool:
+    if not isinstance(message, dict) or message.get("role") != "user":
+        return False
+    content = message.get("content")
+    if isinstance(content, str):
+        return True
+    return isinstance(content, list) and not any(
+        isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+    )
+
+
+def _windowed_skeleton_source(
+    raw: bytes, findings: Sequence[Any], error_message: str | None
+) -> dict[str, Any]:
+    """The skeleton of only the messages the record will show (first, around the failing one, the last,
+    and the last user prompt before the failing one), with their real indices: a 1,000-turn history costs
+    one parse, not a skeleton of every turn."""
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return skeleton(raw)
+    messages = parsed.get("messages") if isinstance(parsed, dict) else None
+    if not isinstance(messages, list) or len(messages) <= HEAD + TAIL + 2 * AROUND + 1:
+        return skeleton(parsed) if isinstance(parsed, dict) else skeleton(raw)
+    n = len(messages)
+    paths = [f.path for f in findings if f.severity == "error"]
+    fail_msg, _ = failing_index([*paths, error_message])
+    keep = set(range(HEAD)) | set(range(n - TAIL, n))
+    if fail_msg is not None and 0 <= fail_msg < n:
+        keep |= set(range(max(0, fail_msg - AROUND), min(n, fail_msg + AROUND + 1)))
+        for i in range(fail_msg - 1, -1, -1):
+            if _is_prompt(messages[i]):
+                keep.add(i)
+                break
+    order = sorted(keep)
+    skel = skeleton({**parsed, "messages": [messages[i] for i in order]})
+    for m in skel.get("messages") or ():
+        if isinstance(m, dict) and isinstance(m.get("i"), int):
+            m["i"] = order[m["i"]]
+    skel["message_count"] = n
+    skel["body_bytes"] = len(raw)
+    return skel
+
+
 def _betas(value: str | None) -> list[str]:
     if not value:
         return []
@@ -278,12 +325,17 @@ def build_record(
     stuck: bool = False,
     incident_id: str | None = None,
     now: float | None = None,
+    with_skeleton: bool = True,
 ) -> dict[str, Any]:
-    """One incident record (see the module doc). ``findings``: core ``Finding`` objects."""
+    """One incident record (see the module doc). ``findings``: core ``Finding`` objects. A repeat of a
+    failure (``with_skeleton=False``) skips the skeleton and what is read from it: its burst's first record
+    has them, for the same conversation."""
     ts = time.time() if now is None else now
     incident_id = incident_id or new_incident_id()
     label, version = client_version_string(user_agent)
-    skel = skeleton(raw) if raw is not None else {}
+    skel = (
+        _windowed_skeleton_source(raw, findings, error_message) if raw is not None and with_skeleton else {}
+    )
     finding_dicts = []
     for f in list(findings)[:32]:
         try:

@@ -282,6 +282,7 @@ class Forensics:
             session_streak=verdict.streak if verdict is not None else 0,
             stuck=verdict.stuck if verdict is not None else False,
             incident_id=incident_id,
+            with_skeleton=not (verdict is not None and verdict.repeat),
         )
         after = self._emit if self._emit_logs else None
         self.writer.submit(build, len(pending.raw or b""), after)

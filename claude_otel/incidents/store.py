@@ -68,6 +68,8 @@ class IncidentStore:
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute(f"PRAGMA journal_size_limit = {int(self.limits.wal_bytes)}")
+        page = self.db.execute("PRAGMA page_size").fetchone()[0]
+        self.db.execute(f"PRAGMA wal_autocheckpoint = {max(16, int(self.limits.wal_bytes) // page)}")
         self.db.executescript(_SCHEMA)
         self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
         self._last_age_trim = 0.0
@@ -129,9 +131,9 @@ class IncidentStore:
         if self.rows > lim.max_rows:
             self._delete_oldest(self.rows - lim.max_rows + max(1, lim.max_rows // 20))
             deleted = True
-        # the file's pages in use (not the file, which keeps free pages until vacuumed) against 90% of the
-        # budget: the rest is room for the WAL and the next batch
-        budget = int(lim.max_bytes * 0.85) - lim.wal_bytes
+        # the file's pages in use (not the file, which keeps free pages until vacuumed) against 80% of the
+        # budget less the WAL's share: the rest is room for the WAL and the next batch
+        budget = int(lim.max_bytes * 0.8) - lim.wal_bytes
         for _ in range(64):
             if self._used_bytes() <= budget or self.rows == 0:
                 break
@@ -140,7 +142,14 @@ class IncidentStore:
         if deleted:
             self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
             self.db.execute("PRAGMA incremental_vacuum")
+        if deleted or self._wal_size() > lim.wal_bytes:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _wal_size(self) -> int:
+        try:
+            return os.path.getsize(str(self.path) + "-wal")
+        except OSError:
+            return 0
 
     def _delete_oldest(self, n: int) -> None:
         self.db.execute(
