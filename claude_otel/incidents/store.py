@@ -73,6 +73,7 @@ class IncidentStore:
         self.db.executescript(_SCHEMA)
         self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
         self._last_age_trim = 0.0
+        self._batch_bytes = 0  # the largest batch written: room kept for the next one (file and WAL)
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -107,6 +108,7 @@ class IncidentStore:
         ]
         if not rows:
             return 0
+        self._batch_bytes = max(self._batch_bytes, sum(len(r[7]) + 64 for r in rows))
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.executemany("INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -133,7 +135,7 @@ class IncidentStore:
             deleted = True
         # the file's pages in use (not the file, which keeps free pages until vacuumed) against 80% of the
         # budget less the WAL's share: the rest is room for the WAL and the next batch
-        budget = int(lim.max_bytes * 0.8) - lim.wal_bytes
+        budget = int(lim.max_bytes * 0.8) - lim.wal_bytes - 2 * self._batch_bytes
         for _ in range(64):
             if self._used_bytes() <= budget or self.rows == 0:
                 break

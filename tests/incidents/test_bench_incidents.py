@@ -11,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_bench_incidents_prints_the_ratios_and_stays_within_its_bytes() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_incidents.py")]
-        + ["--requests", "3", "--rounds", "1", "--turns", "20", "--store-count", "2000", "--max-mb", "2"],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_incidents.py"),
+            *("--requests", "3", "--rounds", "1", "--turns", "20", "--store-count", "2000", "--max-mb", "2"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
