@@ -102,6 +102,8 @@ def broken_turn_body(
             ],
         }
     )
+    # Claude Code injects a system message listing the deferred tools; its retries rewrite it
+    messages.append({"role": "system", "content": [{"type": "text", "text": "deferred: NotebookEdit"}]})
     return {
         "model": "claude-sonnet-4-5",
         "max_tokens": 1024,
@@ -113,9 +115,14 @@ def broken_turn_body(
 
 
 def shed(body: dict[str, Any]) -> dict[str, Any]:
-    """What Claude Code's later retries send: tool search dropped (no deferred tools)."""
+    """What Claude Code's later retries send: tool search dropped (no deferred tools, the injected system
+    message rewritten)."""
     out = dict(body)
     out["tools"] = [t for t in body["tools"] if not t.get("defer_loading")]
+    out["messages"] = [
+        *body["messages"][:-1],
+        {"role": "system", "content": [{"type": "text", "text": "none"}]},
+    ]
     return out
 
 

@@ -14,8 +14,9 @@ The key comes from what clients already send, first found wins:
 Session ids are never metric labels (unbounded): they go to span attributes and incident records only.
 
 The repeat signature is a content-free digest of the conversation's structure (roles, block types, ids,
-sizes) without what Claude Code's retries shed (betas are headers; tool search: ``tool_reference``
-blocks, server tool blocks, ``tools[]``): a retry of the same conversation has the same signature.
+sizes) without what Claude Code's retries shed or rewrite (betas are headers; tool search: ``tool_reference``
+blocks, server tool blocks, ``tools[]``, and the ``role: "system"`` messages it injects into ``messages[]``,
+whose tool list changes when tool search goes): a retry of the same conversation has the same signature.
 """
 
 from __future__ import annotations
@@ -197,12 +198,14 @@ def repeat_signature(raw: bytes | None) -> str | None:
         peek = _peek(raw)
         if peek is None or not peek.messages:
             return None
-        shape: list[Any] = [len(peek.messages)]
+        shape: list[Any] = []
         for span in peek.messages:
             msg = orjson.loads(bytes(span))
             if not isinstance(msg, dict):
                 shape.append("?")
                 continue
+            if msg.get("role") == "system":
+                continue  # injected context (Claude Code's tool list reminder): rewritten when it sheds tools
             shape.append(msg.get("role") if isinstance(msg.get("role"), str) else "?")
             content = msg.get("content")
             if isinstance(content, str):

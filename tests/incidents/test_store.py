@@ -141,7 +141,7 @@ def test_a_thousand_turn_history_gives_a_bounded_windowed_skeleton():
     skel = record["skeleton"]
     assert len(orjson.dumps(skel)) <= MAX_SKELETON_BYTES
     shown = [m["i"] for m in skel["messages"] if "i" in m]
-    assert shown[0] == 0 and shown[-1] == 2002 and len(shown) < 20
+    assert shown[0] == 0 and shown[-1] == 2003 and len(shown) < 20
     assert any(m.get("failing") for m in skel["messages"])
-    assert sum(m.get("elided", 0) for m in skel["messages"]) + len(shown) == 2003
+    assert sum(m.get("elided", 0) for m in skel["messages"]) + len(shown) == 2004
     assert len(orjson.dumps(record)) < 64 * 1024
