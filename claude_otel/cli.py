@@ -21,6 +21,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("claude_otel.demo.cli", "run a fleet of instrumented agents against the mock server"),
     "proxy": ("claude_otel.proxy.cli", "run the observing reverse proxy in front of the Messages API"),
     "doctor": ("claude_otel.doctor.cli", "find (and optionally repair) Claude Code sessions the API rejects"),
+    "incidents": (
+        "claude_otel.incidents.cli",
+        "list, show and export the recorded incidents",
+    ),
 }
 
 

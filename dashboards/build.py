@@ -689,13 +689,70 @@ def incident() -> Dashboard:
             ),
         ],
     )
+    sessions = Row(
+        "Sessions: failures as users experienced them",
+        [
+            Panel(
+                "timeseries",
+                "Failures experienced and their retries",
+                "Failures per second as users experienced them (one per retry burst: Claude Code resends a "
+                "400 six times within a second, the SDKs retry 429 and 5xx) next to the failing attempts "
+                "that repeated a failure of the same session. Alert on the first, not on errors_total.",
+                [
+                    target(
+                        "sum by (category) (rate(claude_otel_failures_experienced_total"
+                        f'{{category=~"$category",client=~"$client"}}[{RI}]))',
+                        "{{category}} experienced",
+                        exemplar=True,
+                    ),
+                    target(
+                        "sum by (category) (rate(claude_otel_failure_repeats_total"
+                        f'{{category=~"$category",client=~"$client"}}[{RI}]))',
+                        "{{category}} repeats",
+                        exemplar=True,
+                    ),
+                ],
+                unit="reqps",
+            ),
+            Panel(
+                "timeseries",
+                "Stuck sessions",
+                "Sessions whose last attempts all failed with the same category and where nothing succeeded "
+                "since, per category. Each one is a user who cannot go on: open the packets with "
+                "`claude-otel incidents list --category <category>` on the proxy's host.",
+                [
+                    target(
+                        'sum by (category) (claude_otel_stuck_sessions{category=~"$category"})',
+                        "{{category}}",
+                        exemplar=True,
+                    )
+                ],
+            ),
+            Panel(
+                "timeseries",
+                "Recoveries",
+                "Sessions that succeeded again after a failure, per category of the failure and by what "
+                "cleared it: a retry within seconds (the client changed the request, e.g. dropped thinking) "
+                "or something later (a rewind, an edit, capacity coming back).",
+                [
+                    target(
+                        "sum by (category, via) (rate(claude_otel_session_recoveries_total"
+                        f'{{category=~"$category"}}[{RI}]))',
+                        "{{category}} via {{via}}",
+                        exemplar=True,
+                    )
+                ],
+                unit="reqps",
+            ),
+        ],
+    )
     return Dashboard(
         uid="claude-otel-incident",
         title="claude-otel / Incident drill-down",
         description=(
             "Filter by rule or 400 category and follow exemplars to the traces of the failing requests."
         ),
-        rows=[focus, traces],
+        rows=[focus, sessions, traces],
         variables=variables,
         time_from="now-3h",
     )

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="turn off the mock's network-level faults (429s, 529s, mid-stream overloaded errors), which "
         "otherwise reach buggy and clean agents alike",
     )
+    from claude_otel.incidents.options import add_store_arguments
+
+    add_store_arguments(parser)
 
 
 def _report_path_error(path: str) -> str | None:
@@ -82,6 +85,8 @@ def _report_path_error(path: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from claude_otel.incidents.options import store_path
+
     problem = _report_path_error(args.report)
     if problem:
         print(f"claude-otel demo: {problem}", file=sys.stderr)
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         hold=args.hold,
         mock_faults=not args.no_network_faults,
+        incidents=store_path(args),
     )
     _report, _path, interrupted = run_demo(cfg)
     return 130 if interrupted else 0

@@ -46,6 +46,7 @@ class DemoConfig:
     seed: int = 1
     hold: bool = False
     mock_faults: bool = True
+    incidents: str | None = None  # the incident store (claude_otel.incidents); None: none written
 
 
 @dataclass
@@ -61,16 +62,16 @@ class Servers:
 
 
 def _start_metrics(claude_otel: Any, cfg: DemoConfig, say: Callable[[str], None]) -> tuple[Any, str]:
+    from claude_otel.incidents.page import start_metrics_server  # /metrics and the /incidents page
+
     registry = claude_otel.get_registry()
     try:
-        server, _thread = claude_otel.start_metrics_server(
-            cfg.metrics_port, cfg.metrics_addr, registry=registry
-        )
+        server, _thread = start_metrics_server(cfg.metrics_port, cfg.metrics_addr, registry=registry)
     except OSError as exc:
         if cfg.metrics_port == 0:
             raise
         say(f"port {cfg.metrics_port} is busy ({exc.strerror}); serving /metrics on a free port instead")
-        server, _thread = claude_otel.start_metrics_server(0, cfg.metrics_addr, registry=registry)
+        server, _thread = start_metrics_server(0, cfg.metrics_addr, registry=registry)
     host, port = server.server_address[:2]
     return server, f"http://{host}:{port}/metrics"
 
@@ -162,10 +163,15 @@ def _run_demo(cfg: DemoConfig, console: Console | None) -> tuple[dict[str, Any],
         provider, servers.spans, servers.otlp_endpoint = make_tracer_provider(say)
         servers.tracer_provider = provider
         # The mock is not api.anthropic.com: tell the instrumentation it is a Messages API too.
-        claude_otel.instrument(extra_base_urls=(servers.mock_url,), tracer_provider=provider)
+        claude_otel.instrument(
+            extra_base_urls=(servers.mock_url,), tracer_provider=provider, incidents_path=cfg.incidents
+        )
         servers.instrumented = True
         servers.metrics_server, servers.metrics_url = _start_metrics(claude_otel, cfg, say)
         say(f"metrics: {servers.metrics_url}")
+        say(f"incidents page: {servers.metrics_url.removesuffix('/metrics')}/incidents")
+        if cfg.incidents:
+            say(f"incidents: {cfg.incidents} (claude-otel incidents list --db {cfg.incidents})")
         buggy = sum(1 for s in fleet if s.fault)
         say(
             f"fleet: {len(fleet)} agents ({buggy} buggy, {len(fleet) - buggy} clean), {cfg.duration:g} s; "

@@ -38,6 +38,12 @@ class Config:
     analysis: str = "overlap"
     # rewrite a request predicted to fail only by fixable tool_result shapes (claude_otel/repair/)
     repair: bool = False
+    # incidents and sessions (claude_otel.incidents, claude_otel.sessions)
+    incidents_path: str | None = None  # a SQLite file; None: no local store (log records only if configured)
+    incidents_error_message: bool = True  # keep the API's error message (bounded to 2 KB) in the record
+    incidents_max_bytes: int = 256 * 1024 * 1024
+    stuck_after: int = 3  # a session is stuck after this many failing attempts of one category in a row
+    repeat_window_seconds: float = 10.0  # a failure within this of the session's last one may repeat it
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -102,6 +108,11 @@ _ENV: dict[str, tuple[str, Any]] = {
     "max_error_body_bytes": ("CLAUDE_OTEL_MAX_ERROR_BODY_BYTES", int),
     "repair": ("CLAUDE_OTEL_REPAIR", _bool),
     "analysis": ("CLAUDE_OTEL_ANALYSIS", lambda v: str(v).strip().lower()),
+    "incidents_path": ("CLAUDE_OTEL_INCIDENTS", str),
+    "incidents_error_message": ("CLAUDE_OTEL_INCIDENTS_ERROR_MESSAGE", _bool),
+    "incidents_max_bytes": ("CLAUDE_OTEL_INCIDENTS_MAX_BYTES", int),
+    "stuck_after": ("CLAUDE_OTEL_STUCK_AFTER", int),
+    "repeat_window_seconds": ("CLAUDE_OTEL_REPEAT_WINDOW_SECONDS", float),
 }
 
 ENV_VARS: dict[str, str] = {name: var for name, (var, _) in _ENV.items()}

@@ -21,6 +21,7 @@ from claude_otel.core import Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
 from claude_otel.core.findings import MAX_FINDINGS, cap_findings
 from claude_otel.core.gcpause import gc_paused
+from claude_otel.incidents.recorder import Forensics
 from claude_otel.repair.inflight import mark_response, repair_outgoing
 
 from . import attributes as A
@@ -64,6 +65,8 @@ class _Attempt:
     exemplar: dict[str, str] | None  # the attempt's trace and span ids, for every metric it touches
     model_label: str = "none"
     predicted: str = "skipped"
+    findings: tuple[Finding, ...] = ()
+    forensic: Any = None  # claude_otel.incidents.recorder.Pending
 
 
 _ATTEMPT: ContextVar[_Attempt | None] = ContextVar("claude_otel_attempt", default=None)
@@ -90,6 +93,7 @@ class Instrumentation:
         self.matcher = Matcher(config.extra_base_urls, config.provider)
         self.internal = InternalErrors(self._count_internal)
         self._otel_logger: Any = None
+        self.forensics = Forensics.from_config(config, self.metrics.registry, self.internal)
 
     def _count_internal(self, reason: str) -> None:
         m = self.metrics
@@ -173,6 +177,7 @@ class Instrumentation:
         work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, None, exemplar)
+        attempt.forensic = self.forensics.begin(span, headers, raw)
         if cfg.analysis == "overlap" and not guard and raw is not None:
             # start when the body is on the wire (the app then waits for the answer with the GIL
             # released); starting earlier would hold up the sending itself
@@ -187,6 +192,7 @@ class Instrumentation:
             if guard and any(f.severity == "error" for f in result.findings):
                 if recording:
                     span.set_attribute(A.GUARD_BLOCKED, True)
+                self.forensics.on_guard(span, attempt, result.findings)
                 raise GuardError(result.findings)
         _ATTEMPT.set(attempt)
 
@@ -290,6 +296,7 @@ class Instrumentation:
         """Put an analysis result on the attempt and (if recording) on its span."""
         attempt.predicted = result.predicted
         attempt.model_label = result.model_label
+        attempt.findings = result.findings
         if result.attrs is not None:
             span.set_attributes(result.attrs)
             for f in result.findings:
@@ -354,6 +361,9 @@ class Instrumentation:
         if not self.config.observe_responses:
             if status >= 400:
                 self._count_error(attempt, classify_error(None, status), status, exemplar, span)
+                self.forensics.on_error(span, attempt, status, None)
+            else:
+                self.forensics.on_success(span, attempt, status)
             return
         module = attempt.module
         response_types = (module.Response,) if module is not None else ()
@@ -378,7 +388,9 @@ class Instrumentation:
                         if body is None:
                             self.internal("response_undecodable")
             self._count_error(attempt, classify_error(body, status), status, exemplar, span)
+            self.forensics.on_error(span, attempt, status, body)
             return
+        self.forensics.on_success(span, attempt, status)
         if attempt.match.endpoint != "messages" or status >= 300:
             return
         ctype = (headers.get("content-type") or "") if headers is not None else ""
@@ -433,6 +445,7 @@ class Instrumentation:
                 category = cls.category
                 m.child(m.errors, (cls.category, attempt.predicted, "stream")).inc(exemplar=exemplar)
                 log_attrs[A.ERROR_CATEGORY] = cls.category
+                self.forensics.on_stream_error(attempt, summary.error_event)
                 if cls.error_type:
                     log_attrs[A.ERROR_TYPE] = cls.error_type
             elif summary.completed:

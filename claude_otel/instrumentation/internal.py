@@ -23,6 +23,8 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "response_undecodable",  # a compressed body that failed to decode (the app still got its bytes)
     "state_error",  # the cross-turn state store failed
     "export_error",  # a metric or log record could not be emitted
+    "incident_dropped",  # an incident record not written: the writer's queue was full
+    "incident_store_error",  # the incident store failed (a locked file, a full disk): the record is lost
     "analysis_queue_full",  # analysis=overlap: the worker's queue was full, analysed inline (nothing lost)
     "worker_start_failed",  # analysis=overlap: the analysis thread could not start, analysed inline
 )

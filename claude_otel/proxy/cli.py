@@ -107,6 +107,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="B",
         help="largest request head (request line and headers), else 400/431 (default 64 KiB)",
     )
+    from claude_otel.incidents.options import add_store_arguments
+
+    add_store_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,7 +146,16 @@ def run(args: argparse.Namespace) -> int:
     otlp = otlp_from_env()
     if otlp.notice:
         print(f"claude-otel proxy: {otlp.notice}", file=sys.stderr)
-    proxy = create_proxy(config, tracer_provider=otlp.tracer_provider)
+    from claude_otel.incidents.options import store_path
+    from claude_otel.incidents.otlp import logger_provider_from_env
+
+    incidents = store_path(args)
+    logs, logs_notice = logger_provider_from_env()
+    if logs_notice:
+        print(f"claude-otel proxy: {logs_notice}", file=sys.stderr)
+    proxy = create_proxy(
+        config, tracer_provider=otlp.tracer_provider, incidents_path=incidents, logger_provider=logs
+    )
     if proxy.instrumentation.notice:
         print(f"claude-otel proxy: {proxy.instrumentation.notice}", file=sys.stderr)
     if config.guard and not proxy.instrumentation.active:
@@ -164,12 +176,10 @@ def run(args: argparse.Namespace) -> int:
 
     metrics_server = None
     if args.metrics_port is not None:
-        import claude_otel
+        from claude_otel.incidents.page import start_metrics_server  # /metrics and the /incidents page
 
         try:
-            metrics_server, _ = claude_otel.start_metrics_server(
-                args.metrics_port, addr=host, registry=proxy.registry
-            )
+            metrics_server, _ = start_metrics_server(args.metrics_port, addr=host, registry=proxy.registry)
         except OSError as exc:
             print(
                 f"claude-otel proxy: cannot serve metrics on port {args.metrics_port}: {exc}", file=sys.stderr
@@ -178,8 +188,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
         mport = metrics_server.server_port
         print(f"claude-otel proxy: metrics on http://{shown}:{mport}/metrics", flush=True)
+        print(f"claude-otel proxy: incidents page on http://{shown}:{mport}/incidents", flush=True)
     if config.metrics_path:
         print(f"claude-otel proxy: metrics on {base}{config.metrics_path}", flush=True)
+    if incidents and proxy.instrumentation.active:
+        print(f"claude-otel proxy: incidents written to {incidents} (claude-otel incidents list)", flush=True)
     print(f"claude-otel proxy: listening on {base} -> {config.upstream}", flush=True)
     print(f"claude-otel proxy: point clients at it with ANTHROPIC_BASE_URL={base}", flush=True)
 
@@ -197,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
         if metrics_server is not None:
             metrics_server.shutdown()
         otlp.shutdown()
+        if logs is not None:
+            logs.shutdown()
     return 0
 
 

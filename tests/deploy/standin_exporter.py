@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5")
 CLIENTS = ("anthropic_sdk", "httpx", "httpx2")
@@ -62,6 +62,12 @@ def build(registry: CollectorRegistry) -> dict[str, object]:
         "stop": Counter("claude_otel_response_stop_reasons", "s", ("stop_reason",), registry=registry),
         "streams": Counter("claude_otel_streams", "s", ("outcome",), registry=registry),
         "internal": Counter("claude_otel_internal_errors", "i", ("reason",), registry=registry),
+        "experienced": Counter(
+            "claude_otel_failures_experienced", "f", ("category", "client"), registry=registry
+        ),
+        "repeats": Counter("claude_otel_failure_repeats", "f", ("category", "client"), registry=registry),
+        "stuck": Gauge("claude_otel_stuck_sessions", "s", ("category",), registry=registry),
+        "recoveries": Counter("claude_otel_session_recoveries", "r", ("category", "via"), registry=registry),
     }
 
 
@@ -79,6 +85,11 @@ def one_request(m: dict, rng: random.Random) -> None:
             outcome = "invalid_request" if rng.random() < 0.9 else "ok"
             if outcome == "invalid_request":
                 m["errors"].labels(category, predicted, "4xx").inc(exemplar=ex)
+                # a Claude Code retry burst: one failure experienced, five repeats
+                m["experienced"].labels(category, client).inc(exemplar=ex)
+                m["repeats"].labels(category, client).inc(5, exemplar=ex)
+                if rng.random() < 0.5:
+                    m["recoveries"].labels(category, rng.choice(("retry", "later"))).inc(exemplar=ex)
     elif roll < 0.30:
         predicted, outcome = "ok", "invalid_request"
         m["errors"].labels(rng.choice(UNPREDICTED_CATEGORIES), "ok", "4xx").inc(exemplar=ex)
@@ -108,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = build(registry)
     for reason in ("hook_error", "stream_not_replayable", "state_error"):
         metrics["internal"].labels(reason)
+    metrics["stuck"].labels("tool_result_missing").set(3)  # three users blocked by a broken transcript
     server, _thread = start_http_server(args.port, addr="127.0.0.1", registry=registry)
     print(f"metrics on http://127.0.0.1:{server.server_port}/metrics", flush=True)
     stop = threading.Event()

@@ -25,6 +25,10 @@ METRIC_LABELS: dict[str, set[str]] = {
     "claude_otel_response_stop_reasons_total": {"stop_reason"},
     "claude_otel_streams_total": {"outcome"},
     "claude_otel_internal_errors_total": {"reason"},
+    "claude_otel_failures_experienced_total": {"category", "client"},
+    "claude_otel_failure_repeats_total": {"category", "client"},
+    "claude_otel_stuck_sessions": {"category"},
+    "claude_otel_session_recoveries_total": {"category", "via"},
 }
 FIXED_VALUES: dict[str, set[str]] = {
     "outcome": {"ok", "invalid_request", "rate_limited", "overloaded", "server_error", "client_error"},
@@ -32,6 +36,7 @@ FIXED_VALUES: dict[str, set[str]] = {
     "status_class": {"4xx", "5xx", "stream"},
     "severity": {"error", "warning"},
     "endpoint": {"messages", "count_tokens"},
+    "via": {"retry", "later"},
 }
 SELECTOR = re.compile(r"(claude_otel_[a-z_]+)\{([^}]*)\}")
 MATCHER = re.compile(r'([a-z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"')

@@ -106,7 +106,10 @@ def test_collector_pipelines_use_defined_components_and_reach_tempo_and_promethe
         for kind in ("receivers", "processors", "exporters"):
             for component in pipeline.get(kind, []):
                 assert component in config[kind], f"pipeline {name}: {kind} {component} undefined"
-    assert set(config["service"]["pipelines"]) == {"traces", "metrics"}
+    assert set(config["service"]["pipelines"]) == {"traces", "metrics", "logs"}
+    # the incident log records reach Loki, which Grafana reads (and links to Tempo by trace id)
+    assert config["exporters"]["otlphttp/loki"]["endpoint"].startswith("http://loki:3100/")
+    assert "loki" in SERVICES and "loki" in SERVICES["otel-collector"]["depends_on"]
     assert config["exporters"]["otlp/tempo"]["endpoint"].split(":")[0] == "tempo"
     assert config["exporters"]["prometheus"]["enable_open_metrics"] is True
     for name in ("demo", "proxy"):  # both export their spans to the collector

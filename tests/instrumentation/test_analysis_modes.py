@@ -99,7 +99,9 @@ def telemetry(otel: Any, registry: Any) -> tuple[list, dict]:
         attrs = {
             k: v
             for k, v in span.attributes.items()
-            if k.startswith(("claude_otel.", "gen_ai.")) and k != "claude_otel.request_id"
+            if k.startswith(("claude_otel.", "gen_ai."))
+            and k != "claude_otel.request_id"
+            and not k.startswith("claude_otel.incident.")  # random ids, one per incident
         }
         events = [(e.name, dict(e.attributes)) for e in span.events]
         spans.append((attrs, events))
