@@ -25,7 +25,7 @@ from . import attributes as A
 from .clients import client_label
 from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
-from .errors import GuardError
+from .errors import GuardError, guard_error
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
@@ -174,7 +174,7 @@ class Instrumentation:
             if guard and any(f.severity == "error" for f in result.findings):
                 if recording:
                     span.set_attribute(A.GUARD_BLOCKED, True)
-                raise GuardError(result.findings)
+                raise guard_error(result.findings)
         _ATTEMPT.set(attempt)
 
     def _analyse(
