@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
+from time import perf_counter
 from typing import Any
 
 from opentelemetry import trace
@@ -26,6 +27,7 @@ from .clients import client_label
 from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
 from .errors import GuardError, guard_error
+from .genai import GenAIRecorder, stream_error_outcome, usage_attributes
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
@@ -50,6 +52,7 @@ class _Result:
     model_label: str
     findings: tuple[Finding, ...]
     attrs: dict[str, Any] | None  # span attributes; None when the span is not recording
+    model: str | None = None  # the request's model name
 
 
 @dataclass(slots=True)
@@ -62,6 +65,8 @@ class _Attempt:
     exemplar: dict[str, str] | None  # the attempt's trace and span ids, for every metric it touches
     model_label: str = "none"
     predicted: str = "skipped"
+    model: str | None = None
+    started: float = field(default_factory=perf_counter)  # the request hook's time (genai durations)
 
 
 _ATTEMPT: ContextVar[_Attempt | None] = ContextVar("claude_otel_attempt", default=None)
@@ -88,6 +93,7 @@ class Instrumentation:
         self.matcher = Matcher(config.extra_base_urls, config.provider)
         self.internal = InternalErrors(self._count_internal)
         self._otel_logger: Any = None
+        self.genai = GenAIRecorder(self.metrics, config.meter_provider)
 
     def _count_internal(self, reason: str) -> None:
         m = self.metrics
@@ -246,11 +252,12 @@ class Instrumentation:
             else:
                 shape = None  # only the size is known
             m.req_bytes.observe(len(raw), exemplar)
-        model_label = normalize_model(model if isinstance(model, str) else None)
+        model = model if isinstance(model, str) else None
+        model_label = normalize_model(model)
         for rule_severity in {(f.rule, f.severity) for f in findings}:
             m.child(m.findings, rule_severity).inc(exemplar=exemplar)
         if not recording:
-            return _Result(predicted, model_label, findings, None)
+            return _Result(predicted, model_label, findings, None, model)
         attrs: dict[str, Any] = {
             A.GEN_AI_PROVIDER: _GEN_AI_PROVIDER.get(match.provider, match.provider),
             A.GEN_AI_OPERATION: "chat" if match.endpoint == "messages" else "count_tokens",
@@ -273,12 +280,13 @@ class Instrumentation:
             attrs[A.RULES] = sorted({f.rule for f in findings})
         if retry is not None:
             attrs[A.RETRY_ATTEMPT] = retry
-        return _Result(predicted, model_label, findings, attrs)
+        return _Result(predicted, model_label, findings, attrs, model)
 
     def _apply(self, span: Span, attempt: _Attempt, result: _Result) -> None:
         """Put an analysis result on the attempt and (if recording) on its span."""
         attempt.predicted = result.predicted
         attempt.model_label = result.model_label
+        attempt.model = result.model
         if result.attrs is not None:
             span.set_attributes(result.attrs)
             for f in result.findings:
@@ -396,6 +404,21 @@ class Instrumentation:
             if status == 400:
                 attrs[A.PREDICTION] = "confirmed" if attempt.predicted == "error" else "unexplained"
             span.set_attributes(attrs)
+        if attempt.match.endpoint == "messages":
+            outcome = outcome_for_status(status)
+            self.genai.error(
+                **self._genai_args(attempt), status=status, outcome=outcome, error_type=cls.error_type
+            )
+
+    def _genai_args(self, attempt: _Attempt) -> dict[str, Any]:
+        provider = _GEN_AI_PROVIDER.get(attempt.match.provider, attempt.match.provider)
+        return {
+            "provider": provider,
+            "model_label": attempt.model_label,
+            "request_model": attempt.model,
+            "started": attempt.started,
+            "exemplar": attempt.exemplar,
+        }
 
     def _finish(self, attempt: _Attempt, summary: ResponseSummary, exhausted: bool) -> None:
         """Runs when the application has finished reading (or closed) a 2xx body: after the span ended."""
@@ -442,6 +465,12 @@ class Instrumentation:
             log_attrs[A.GEN_AI_FINISH_REASONS] = [summary.stop_reason[:64]]
         log_attrs[A.RESPONSE_TOOL_USE_COUNT] = summary.tool_use_count
         log_attrs[A.RESPONSE_CONTAINER] = summary.container_id is not None
+        error_type = log_attrs.get(A.ERROR_TYPE) if category is not None else None
+        outcome = "ok" if category is None else stream_error_outcome(error_type)
+        self.genai.response(
+            **self._genai_args(attempt), summary=summary, outcome=outcome, error_type=error_type
+        )
+        usage_attributes(summary.usage, summary.response_model, log_attrs)
         self._emit(attempt, log_attrs, error=category is not None)
 
     def _emit(self, attempt: _Attempt, attrs: dict[str, Any], error: bool) -> None:

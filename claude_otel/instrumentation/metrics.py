@@ -9,6 +9,7 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
 
 from .clients import CLIENTS
+from .genai import GenAISeries
 from .internal import INTERNAL_REASONS
 
 __all__ = [
@@ -130,6 +131,7 @@ class Metrics:
             ("reason",),
             registry=r,
         )
+        self.genai = GenAISeries(r)  # tokens, context size, duration, time to first token (genai.py)
         self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
         for reason in INTERNAL_REASONS:  # make every reason visible at 0
             self.internal.labels(reason)
