@@ -23,6 +23,7 @@ from claude_otel.core.continuity import check_continuity
 from claude_otel.core.gcpause import gc_paused
 
 from . import attributes as A
+from . import callspan
 from .clients import client_label
 from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
@@ -67,6 +68,7 @@ class _Attempt:
     predicted: str = "skipped"
     model: str | None = None
     started: float = field(default_factory=perf_counter)  # the request hook's time (genai durations)
+    call_span: Any = None  # the SDK's / a GenAI instrumentation's span around this attempt (callspan.py)
 
 
 _ATTEMPT: ContextVar[_Attempt | None] = ContextVar("claude_otel_attempt", default=None)
@@ -166,6 +168,7 @@ class Instrumentation:
         work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, None, exemplar)
+        attempt.call_span = callspan.call_span_of(span)
         if cfg.analysis == "overlap" and not guard and raw is not None:
             # start when the body is on the wire (the app then waits for the answer with the GIL
             # released); starting earlier would hold up the sending itself
@@ -287,6 +290,8 @@ class Instrumentation:
         attempt.predicted = result.predicted
         attempt.model_label = result.model_label
         attempt.model = result.model
+        if attempt.call_span is not None:
+            callspan.put_verdict(attempt.call_span, result.predicted, result.findings)
         if result.attrs is not None:
             span.set_attributes(result.attrs)
             for f in result.findings:
@@ -404,6 +409,11 @@ class Instrumentation:
             if status == 400:
                 attrs[A.PREDICTION] = "confirmed" if attempt.predicted == "error" else "unexplained"
             span.set_attributes(attrs)
+        if attempt.call_span is not None:
+            prediction = (
+                ("confirmed" if attempt.predicted == "error" else "unexplained") if status == 400 else None
+            )
+            callspan.put_error(attempt.call_span, cls.category, prediction)
         if attempt.match.endpoint == "messages":
             outcome = outcome_for_status(status)
             self.genai.error(
