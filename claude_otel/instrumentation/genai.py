@@ -247,9 +247,8 @@ class GenAIRecorder:
         if first_token is not None:
             m.child(s.ttft, (model_label,)).observe(first_token - started, exemplar)
         if usage:
-            for kind, count in usage.items():
-                if count:
-                    m.child(s.tokens, (model_label, kind)).inc(count, exemplar=exemplar)
+            for kind, count in usage.items():  # a reported 0 too: a cache hit ratio of 0 is an answer
+                m.child(s.tokens, (model_label, kind)).inc(count, exemplar=exemplar)
             m.child(s.input_tokens, (model_label,)).observe(input_total(usage), exemplar)
         otel = self._instruments()
         attrs = self._attributes(provider, model_label, request_model, summary.response_model)

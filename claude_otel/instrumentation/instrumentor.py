@@ -9,6 +9,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
+from . import coexist
 from .callspan import with_call_spans
 from .config import Config
 from .hooks import Hooks, Instrumentation
@@ -50,6 +51,7 @@ class ClaudeOtelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         config = Config.build(kwargs)
         inst = Instrumentation(config)
         hooks = inst.hooks()
+        coexist.unwatch()  # the outer wrappers go before the httpx instrumentation's
         for instrumentor in _httpx_instrumentors():
             if instrumentor.is_instrumented_by_opentelemetry:
                 logger.info(
@@ -65,9 +67,11 @@ class ClaudeOtelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 async_response_hook=hooks.async_response_hook,
                 skip_dep_check=True,
             )
+        coexist.watch(coexist.note_for(inst))
         ClaudeOtelInstrumentor._current = inst
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        coexist.unwatch()
         for instrumentor in _httpx_instrumentors():
             if instrumentor.is_instrumented_by_opentelemetry:
                 instrumentor.uninstrument()

@@ -25,6 +25,7 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "state_error",  # the cross-turn state store failed
     "export_error",  # a metric or log record could not be emitted
     "analysis_queue_full",  # analysis=overlap: the worker's queue was full, analysed inline (nothing lost)
+    "hooks_suppressed",  # a Messages API request sent with HTTP instrumentation suppressed (coexist.py)
 )
 
 

@@ -25,6 +25,10 @@ METRIC_LABELS: dict[str, set[str]] = {
     "claude_otel_response_stop_reasons_total": {"stop_reason"},
     "claude_otel_streams_total": {"outcome"},
     "claude_otel_internal_errors_total": {"reason"},
+    "claude_otel_tokens_total": {"model", "token_type"},
+    "claude_otel_request_input_tokens_bucket": {"le", "model"},
+    "claude_otel_operation_duration_seconds_bucket": {"le", "model", "outcome"},
+    "claude_otel_time_to_first_token_seconds_bucket": {"le", "model"},
 }
 FIXED_VALUES: dict[str, set[str]] = {
     "outcome": {"ok", "invalid_request", "rate_limited", "overloaded", "server_error", "client_error"},
@@ -32,6 +36,7 @@ FIXED_VALUES: dict[str, set[str]] = {
     "status_class": {"4xx", "5xx", "stream"},
     "severity": {"error", "warning"},
     "endpoint": {"messages", "count_tokens"},
+    "token_type": {"input", "output", "cache_read", "cache_creation"},
 }
 SELECTOR = re.compile(r"(claude_otel_[a-z_]+)\{([^}]*)\}")
 MATCHER = re.compile(r'([a-z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"')
