@@ -14,7 +14,9 @@ exemplars, the cross-turn check, the response tee and observer). Prints the medi
 each mode and the ratios, all measured in this one run, plus the time of the analysis core alone
 (``claude_otel.core.analyze`` on the same body; ``analyze()`` with the garbage collector as the process
 has it, ``no-gc`` paused around it as the hooks run it), and for each row the 5% budget against what the
-hooks alone and the analysis alone cost. ``--latency-ms`` (a comma-separated list, one table each) makes
+hooks alone and the analysis alone cost; ``genai``: the GenAI metrics of one response alone (tokens,
+duration, time to first token on Prometheus and an OTel SDK MeterProvider; part of every c-o mode).
+``--latency-ms`` (a comma-separated list, one table each) makes
 the server wait before answering, like a real API; 0, the default, is the worst case for claude-otel:
 nothing to overlap the analysis with. ``--client anthropic`` sends the same requests through the official
 SDK (``messages.create`` and ``messages.stream``), which builds the request bytes itself.
@@ -231,6 +233,40 @@ def time_analyze(body: bytes, n: int, gc_off: bool = False) -> float:
     return (time.perf_counter() - t0) / n
 
 
+def time_genai(n: int) -> float:
+    """The GenAI metrics of one response alone (genai.py: the Prometheus series and the OTel histograms on
+    an SDK ``MeterProvider`` with a reader, the costlier case), as ``_finish`` records them."""
+    import prometheus_client
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from claude_otel.instrumentation.genai import GenAIRecorder
+    from claude_otel.instrumentation.metrics import Metrics
+    from claude_otel.instrumentation.observe import ResponseSummary
+
+    provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    recorder = GenAIRecorder(Metrics(prometheus_client.CollectorRegistry()), provider)
+    now = time.perf_counter()
+    summary = ResponseSummary(
+        kind="sse", response_model="claude-opus-4-6", first_chunk_at=now, first_token_at=now
+    )
+    summary.usage = {"input": 100, "output": 20, "cache_read": 5000, "cache_creation": 0}
+    exemplar = {"trace_id": "1" * 32, "span_id": "1" * 16}
+    t0 = time.perf_counter()
+    for _ in range(n):
+        recorder.response(
+            provider="anthropic",
+            model_label="claude-opus-4-6",
+            request_model="claude-opus-4-6",
+            started=now,
+            summary=summary,
+            outcome="ok",
+            error_type=None,
+            exemplar=exemplar,
+        )
+    return (time.perf_counter() - t0) / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -314,7 +350,7 @@ def main() -> None:
             print(
                 f"{'body':>9} {'resp':>5} {'bare':>8} {'otel':>8} {'c-o inl':>8} {'c-o ovl':>8} {'hooks':>8} "
                 f"{'inl/otel':>8} {'ovl/otel':>8} {'hooks/otel':>10} {'analyze()':>9} {'no-gc':>6} "
-                f"{'5% budget':>9} {'hooks add':>9}"
+                f"{'5% budget':>9} {'hooks add':>9} {'genai':>7}"
             )
             for size in sizes:
                 for stream in (False, True):
@@ -344,6 +380,7 @@ def main() -> None:
                         for _ in range(args.rounds):
                             times.setdefault("analyze", []).append(time_analyze(body, args.requests))
                             times.setdefault("no-gc", []).append(time_analyze(body, args.requests, True))
+                            times.setdefault("genai", []).append(time_genai(args.requests))
                     set_mode("bare")
                     memo.clear()
                     med = {m: statistics.median(v) * 1000 for m, v in times.items()}
@@ -352,7 +389,7 @@ def main() -> None:
                         f"{len(body) / 1000:>7.0f}KB {'sse' if stream else 'json':>5} {med['bare']:>8.3f} "
                         f"{otel:>8.3f} {inl:>8.3f} {ovl:>8.3f} {hooks:>8.3f} {inl / otel:>8.3f} "
                         f"{ovl / otel:>8.3f} {hooks / otel:>10.3f} {med['analyze']:>9.3f} "
-                        f"{med['no-gc']:>6.3f} {otel * 0.05:>9.3f} {hooks - otel:>9.3f}",
+                        f"{med['no-gc']:>6.3f} {otel * 0.05:>9.3f} {hooks - otel:>9.3f} {med['genai']:>7.4f}",
                         flush=True,
                     )
                     c = {m: statistics.median(v) * 1000 for m, v in cpu.items()}

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from claude_otel.extras import missing_extra
+
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("claude_otel.cli_analysis.check", "predict HTTP 400s from Messages API request bodies"),
@@ -76,7 +78,12 @@ def _command_of(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_of(argv))
+    command = _command_of(argv)
+    missing = missing_extra(command)
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()

@@ -309,6 +309,110 @@ def _hist_quantiles(metric: str, what: str) -> list[dict]:
     ]
 
 
+TOK = "claude_otel_tokens_total"
+MSEL = 'model=~"$model"'
+
+
+def _tokens_and_latency() -> Row:
+    """Tokens, context size and latency (genai.py's series) next to the 400 categories."""
+    context_p95 = (
+        "histogram_quantile(0.95, sum by (le) "
+        f"(rate(claude_otel_request_input_tokens_bucket{{{MSEL}}}[{RI}])))"
+    )
+    return Row(
+        "Tokens, context size and latency",
+        [
+            Panel(
+                "timeseries",
+                "Tokens per second by type, next to 400s by category",
+                "Tokens the responses' usage reports (input without the cache, output, cache reads, cache "
+                "writes) on the left, HTTP 400s per second by category on the right: a context that grows "
+                "until requests fail shows as rising input and cache tokens before prompt_too_long 400s.",
+                [
+                    target(
+                        f"sum by (token_type) (rate({TOK}{{{MSEL}}}[{RI}]))", "{{token_type}}", exemplar=True
+                    ),
+                    target(
+                        f"sum by (category) (rate(claude_otel_errors_total{{{HTTP_400}}}[{RI}]))",
+                        "400: {{category}}",
+                        exemplar=True,
+                    ),
+                ],
+                width=12,
+                unit="short",
+            ),
+            Panel(
+                "timeseries",
+                "prompt_too_long against context size",
+                "The 95th percentile of the context a successful request carried (input plus cache read "
+                "and cache creation tokens) next to the rate of HTTP 400 prompt_too_long answers (times "
+                "1000, to share the axis). When the p95 context nears the model's window the 400s begin.",
+                [
+                    target(context_p95, "p95 context tokens", exemplar=True),
+                    target(
+                        f'1000 * sum(rate(claude_otel_errors_total{{category="prompt_too_long"}}[{RI}]))',
+                        "prompt_too_long 400/s x 1000",
+                        exemplar=True,
+                    ),
+                ],
+                width=12,
+                unit="short",
+            ),
+            Panel(
+                "timeseries",
+                "Cache hit ratio by model",
+                "Share of each model family's input context read from the prompt cache: cache_read over "
+                "input + cache_read + cache_creation tokens. A drop means the prefix changed between turns "
+                "(rewritten history, moved cache_control) and every turn pays for the whole context again.",
+                [
+                    target(
+                        f'sum by (model) (rate({TOK}{{{MSEL},token_type="cache_read"}}[{RI}]))\n'
+                        f"/ sum by (model) (rate({TOK}"
+                        f'{{{MSEL},token_type=~"input|cache_read|cache_creation"}}[{RI}]))',
+                        "{{model}}",
+                        exemplar=True,
+                    )
+                ],
+                width=8,
+                unit="percentunit",
+            ),
+            Panel(
+                "timeseries",
+                "Time to first token by model (p95)",
+                "Streams only: the 95th percentile of the time from sending the request to the first "
+                "content delta the application read, per model family. Rising while the 400 rate is flat "
+                "points at the API, not at request shape.",
+                [
+                    target(
+                        "histogram_quantile(0.95, sum by (le, model) "
+                        f"(rate(claude_otel_time_to_first_token_seconds_bucket{{{MSEL}}}[{RI}])))",
+                        "{{model}}",
+                        exemplar=True,
+                    )
+                ],
+                width=8,
+                unit="s",
+            ),
+            Panel(
+                "timeseries",
+                "Operation duration by model and outcome (p95)",
+                "The 95th percentile of a whole call per model family and outcome: from sending the "
+                "request to the end of the body the application read (errors: to the response).",
+                [
+                    target(
+                        "histogram_quantile(0.95, sum by (le, model, outcome) "
+                        f"(rate(claude_otel_operation_duration_seconds_bucket{{{MSEL}}}[{RI}])))",
+                        "{{model}} {{outcome}}",
+                        exemplar=True,
+                    )
+                ],
+                width=8,
+                unit="s",
+            ),
+        ],
+    )
+
+
 def correlation() -> Dashboard:
     table = Row(
         "Prediction table",
@@ -547,13 +651,14 @@ def correlation() -> Dashboard:
             ),
         ],
     )
+    tokens = _tokens_and_latency()
     return Dashboard(
         uid="claude-otel-correlation",
         title="claude-otel / Shape vs 400 correlation",
         description=(
             "How well request-shape findings predict the HTTP 400s that come back, and where they do not."
         ),
-        rows=[table, unexplained, dist, state],
+        rows=[table, unexplained, dist, state, tokens],
         variables=_vars_common(),
     )
 

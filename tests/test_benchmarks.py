@@ -41,8 +41,10 @@ def test_bench_overhead_prints_every_row(client: str) -> None:
     assert len(tables) == 2, out.stdout
     rows = [line.split() for line in lines if re.match(r"\s*\d+KB ", line)]
     assert [r[1] for r in rows] == ["json", "sse", "json", "sse"], out.stdout
-    for row in rows:  # bare, otel, inline, overlap, hooks: a time each; then ratios, analyze(), budget, added
-        assert len(row) == 14 and all(float(v) > 0 for v in row[2:7]), row
+    for (
+        row
+    ) in rows:  # bare, otel, inline, overlap, hooks: a time each; ratios, analyze(), budget, added, genai
+        assert len(row) == 15 and all(float(v) > 0 for v in row[2:7]), row
     cpu = [line.split() for line in lines if re.match(r"\s*cpu ", line)]
     assert len(cpu) == 4, out.stdout  # process CPU per request of every mode, under each row
     for row in cpu:

@@ -23,7 +23,7 @@ def _first_commands() -> list[str]:
 
 def test_readme_opens_with_the_demo_and_the_test_command() -> None:
     demo, tests = _first_commands()[:2]
-    assert demo == "pip install -e . && claude-otel demo"
+    assert demo == "pip install -e '.[demo]' && claude-otel demo"
     assert "pytest" in tests
     assert tests in (ROOT / ".ci" / "run").read_text(), "CI must run the README's test command verbatim"
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-try:  # the anthropic SDK passes its own errors through unwrapped and never retries this one
-    from anthropic import AnthropicError as _Base
-except Exception:  # pragma: no cover - anthropic is a dependency, but stay importable without it
-    _Base = Exception  # type: ignore[assignment,misc]
-
-__all__ = ["GuardError"]
+__all__ = ["GuardError", "guard_error"]
 
 
-class GuardError(_Base):  # type: ignore[misc,valid-type]
+class GuardError(Exception):
     """Raised before sending a request that the analysis says the API will reject with HTTP 400.
 
     ``rule``, ``path`` and ``fix`` describe the first error-severity finding; ``findings`` has them all.
@@ -32,3 +29,19 @@ class GuardError(_Base):  # type: ignore[misc,valid-type]
             f"claude-otel guard: request not sent, the API would reject it: rule {self.rule} at "
             f"{self.path or '<body>'}: {self.fix}{more}"
         )
+
+
+@lru_cache(maxsize=4)
+def _sdk_guard_error(base: type[BaseException]) -> type[GuardError]:
+    return type("GuardError", (GuardError, base), {"__module__": __name__, "__qualname__": "GuardError"})
+
+
+def guard_error(findings: Sequence[Any]) -> GuardError:
+    """The GuardError to raise: also an ``anthropic.AnthropicError`` when the application has imported the
+    SDK (which passes its own errors through unwrapped and never retries them). anthropic is never imported
+    here: the core install does not have it, and an application that sends through it has loaded it."""
+    sdk = sys.modules.get("anthropic")
+    base = getattr(sdk, "AnthropicError", None)
+    if isinstance(base, type) and issubclass(base, Exception):
+        return _sdk_guard_error(base)(findings)
+    return GuardError(findings)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
+from time import perf_counter
 from typing import Any
 
 from opentelemetry import trace
@@ -25,10 +26,12 @@ from claude_otel.incidents.recorder import Forensics
 from claude_otel.repair.inflight import mark_response, repair_outgoing
 
 from . import attributes as A
+from . import callspan
 from .clients import client_label
 from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
-from .errors import GuardError
+from .errors import GuardError, guard_error
+from .genai import GenAIRecorder, stream_error_outcome, usage_attributes
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
@@ -53,6 +56,7 @@ class _Result:
     model_label: str
     findings: tuple[Finding, ...]
     attrs: dict[str, Any] | None  # span attributes; None when the span is not recording
+    model: str | None = None  # the request's model name
 
 
 @dataclass(slots=True)
@@ -67,6 +71,9 @@ class _Attempt:
     predicted: str = "skipped"
     findings: tuple[Finding, ...] = ()
     forensic: Any = None  # claude_otel.incidents.recorder.Pending
+    model: str | None = None
+    started: float = field(default_factory=perf_counter)  # the request hook's time (genai durations)
+    call_span: Any = None  # the SDK's / a GenAI instrumentation's span around this attempt (callspan.py)
 
 
 _ATTEMPT: ContextVar[_Attempt | None] = ContextVar("claude_otel_attempt", default=None)
@@ -94,6 +101,7 @@ class Instrumentation:
         self.internal = InternalErrors(self._count_internal)
         self._otel_logger: Any = None
         self.forensics = Forensics.from_config(config, self.metrics.registry, self.internal)
+        self.genai = GenAIRecorder(self.metrics, config.meter_provider)
 
     def _count_internal(self, reason: str) -> None:
         m = self.metrics
@@ -178,6 +186,7 @@ class Instrumentation:
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, None, exemplar)
         attempt.forensic = self.forensics.begin(span, headers, raw)
+        attempt.call_span = callspan.call_span_of(span)
         if cfg.analysis == "overlap" and not guard and raw is not None:
             # start when the body is on the wire (the app then waits for the answer with the GIL
             # released); starting earlier would hold up the sending itself
@@ -193,7 +202,7 @@ class Instrumentation:
                 if recording:
                     span.set_attribute(A.GUARD_BLOCKED, True)
                 self.forensics.on_guard(span, attempt, result.findings)
-                raise GuardError(result.findings)
+                raise guard_error(result.findings)
         _ATTEMPT.set(attempt)
 
     def _analyse(
@@ -263,11 +272,12 @@ class Instrumentation:
             else:
                 shape = None  # only the size is known
             m.req_bytes.observe(len(raw), exemplar)
-        model_label = normalize_model(model if isinstance(model, str) else None)
+        model = model if isinstance(model, str) else None
+        model_label = normalize_model(model)
         for rule_severity in {(f.rule, f.severity) for f in findings}:
             m.child(m.findings, rule_severity).inc(exemplar=exemplar)
         if not recording:
-            return _Result(predicted, model_label, findings, None)
+            return _Result(predicted, model_label, findings, None, model)
         attrs: dict[str, Any] = {
             A.GEN_AI_PROVIDER: _GEN_AI_PROVIDER.get(match.provider, match.provider),
             A.GEN_AI_OPERATION: "chat" if match.endpoint == "messages" else "count_tokens",
@@ -290,13 +300,16 @@ class Instrumentation:
             attrs[A.RULES] = sorted({f.rule for f in findings})
         if retry is not None:
             attrs[A.RETRY_ATTEMPT] = retry
-        return _Result(predicted, model_label, findings, attrs)
+        return _Result(predicted, model_label, findings, attrs, model)
 
     def _apply(self, span: Span, attempt: _Attempt, result: _Result) -> None:
         """Put an analysis result on the attempt and (if recording) on its span."""
         attempt.predicted = result.predicted
         attempt.model_label = result.model_label
         attempt.findings = result.findings
+        attempt.model = result.model
+        if attempt.call_span is not None:
+            callspan.put_verdict(attempt.call_span, result.predicted, result.findings)
         if result.attrs is not None:
             span.set_attributes(result.attrs)
             for f in result.findings:
@@ -427,6 +440,26 @@ class Instrumentation:
             if status == 400:
                 attrs[A.PREDICTION] = "confirmed" if attempt.predicted == "error" else "unexplained"
             span.set_attributes(attrs)
+        if attempt.call_span is not None:
+            prediction = (
+                ("confirmed" if attempt.predicted == "error" else "unexplained") if status == 400 else None
+            )
+            callspan.put_error(attempt.call_span, cls.category, prediction)
+        if attempt.match.endpoint == "messages":
+            outcome = outcome_for_status(status)
+            self.genai.error(
+                **self._genai_args(attempt), status=status, outcome=outcome, error_type=cls.error_type
+            )
+
+    def _genai_args(self, attempt: _Attempt) -> dict[str, Any]:
+        provider = _GEN_AI_PROVIDER.get(attempt.match.provider, attempt.match.provider)
+        return {
+            "provider": provider,
+            "model_label": attempt.model_label,
+            "request_model": attempt.model,
+            "started": attempt.started,
+            "exemplar": attempt.exemplar,
+        }
 
     def _finish(self, attempt: _Attempt, summary: ResponseSummary, exhausted: bool) -> None:
         """Runs when the application has finished reading (or closed) a 2xx body: after the span ended."""
@@ -474,6 +507,12 @@ class Instrumentation:
             log_attrs[A.GEN_AI_FINISH_REASONS] = [summary.stop_reason[:64]]
         log_attrs[A.RESPONSE_TOOL_USE_COUNT] = summary.tool_use_count
         log_attrs[A.RESPONSE_CONTAINER] = summary.container_id is not None
+        error_type = log_attrs.get(A.ERROR_TYPE) if category is not None else None
+        outcome = "ok" if category is None else stream_error_outcome(error_type)
+        self.genai.response(
+            **self._genai_args(attempt), summary=summary, outcome=outcome, error_type=error_type
+        )
+        usage_attributes(summary.usage, summary.response_model, log_attrs)
         self._emit(attempt, log_attrs, error=category is not None)
 
     def _emit(self, attempt: _Attempt, attrs: dict[str, Any], error: bool) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
+from . import coexist
+from .callspan import with_call_spans
 from .config import Config
 from .hooks import Hooks, Instrumentation
 
@@ -49,6 +51,7 @@ class ClaudeOtelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         config = Config.build(kwargs)
         inst = Instrumentation(config)
         hooks = inst.hooks()
+        coexist.unwatch()  # the outer wrappers go before the httpx instrumentation's
         for instrumentor in _httpx_instrumentors():
             if instrumentor.is_instrumented_by_opentelemetry:
                 logger.info(
@@ -56,7 +59,7 @@ class ClaudeOtelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 )
                 instrumentor.uninstrument()
             instrumentor.instrument(
-                tracer_provider=config.tracer_provider,
+                tracer_provider=with_call_spans(config.tracer_provider),
                 meter_provider=config.meter_provider,
                 request_hook=hooks.request_hook,
                 response_hook=hooks.response_hook,
@@ -64,9 +67,11 @@ class ClaudeOtelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 async_response_hook=hooks.async_response_hook,
                 skip_dep_check=True,
             )
+        coexist.watch(coexist.note_for(inst))
         ClaudeOtelInstrumentor._current = inst
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        coexist.unwatch()
         for instrumentor in _httpx_instrumentors():
             if instrumentor.is_instrumented_by_opentelemetry:
                 instrumentor.uninstrument()
@@ -122,7 +127,7 @@ def instrument_client(client: Any, **config: Any) -> Hooks:
     is_async = hasattr(http_client, "aclose") and not hasattr(http_client, "close")
     cls.instrument_client(
         http_client,
-        tracer_provider=cfg.tracer_provider,
+        tracer_provider=with_call_spans(cfg.tracer_provider),
         meter_provider=cfg.meter_provider,
         request_hook=hooks.async_request_hook if is_async else hooks.request_hook,
         response_hook=hooks.async_response_hook if is_async else hooks.response_hook,

@@ -27,6 +27,7 @@ INTERNAL_REASONS: tuple[str, ...] = (
     "incident_store_error",  # the incident store failed (a locked file, a full disk): the record is lost
     "analysis_queue_full",  # analysis=overlap: the worker's queue was full, analysed inline (nothing lost)
     "worker_start_failed",  # analysis=overlap: the analysis thread could not start, analysed inline
+    "hooks_suppressed",  # a Messages API request sent with HTTP instrumentation suppressed (coexist.py)
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
 
 from .clients import CLIENTS
+from .genai import GenAISeries
 from .internal import INTERNAL_REASONS
 
 __all__ = [
@@ -146,6 +147,7 @@ class Metrics:
             ("rule",),
             registry=r,
         )
+        self.genai = GenAISeries(r)  # tokens, context size, duration, time to first token (genai.py)
         self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
         for reason in INTERNAL_REASONS:  # make every reason visible at 0
             self.internal.labels(reason)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 import orjson
 
 from claude_otel.core.continuity import ResponseRecord, record_from_message, text_digest
 from claude_otel.core.sse import SSEParser
+
+from .genai import read_usage
 
 __all__ = ["ErrorBodyObserver", "JSONObserver", "ResponseSummary", "SSEObserver"]
 
@@ -33,6 +36,10 @@ class ResponseSummary:
     too_large: bool = False
     bytes_seen: int = 0
     notes: list[str] = field(default_factory=list)
+    usage: dict[str, int] | None = None  # token counts by type (genai.TOKEN_TYPES)
+    response_model: str | None = None
+    first_chunk_at: float | None = None  # SSE: perf_counter() when the app read the first bytes
+    first_token_at: float | None = None  # SSE: ... the first content_block_delta
 
 
 class SSEObserver:
@@ -45,11 +52,16 @@ class SSEObserver:
         self._thinking_order: list[int] = []
 
     def feed(self, chunk: bytes) -> None:
-        self.summary.bytes_seen += len(chunk)
+        s = self.summary
+        if s.first_chunk_at is None:
+            s.first_chunk_at = perf_counter()
+        s.bytes_seen += len(chunk)
         for event, data in self._parser.feed(chunk):
             # the bulk of a stream is text and input deltas: skipped here, without a call per event
             if event != "content_block_delta" or b"thinking_delta" in data or b"signature_delta" in data:
                 self._event(event, data)
+            if s.first_token_at is None and event == "content_block_delta":
+                s.first_token_at = perf_counter()
 
     def close(self) -> ResponseSummary:
         for event, data in self._parser.close():
@@ -97,6 +109,9 @@ class SSEObserver:
             msg = obj.get("message") or {}
             if isinstance(msg.get("id"), str):
                 self.summary.message_id = msg["id"]
+            if isinstance(msg.get("model"), str):
+                self.summary.response_model = msg["model"]
+            self.summary.usage = read_usage(msg.get("usage"), self.summary.usage)
             container = msg.get("container")
             if isinstance(container, dict) and isinstance(container.get("id"), str):
                 self.summary.container_id = container["id"]
@@ -123,6 +138,7 @@ class SSEObserver:
             delta = obj.get("delta") or {}
             if isinstance(delta.get("stop_reason"), str):
                 self.summary.stop_reason = delta["stop_reason"]
+            self.summary.usage = read_usage(obj.get("usage"), self.summary.usage)  # cumulative counts
             container = delta.get("container")
             if isinstance(container, dict) and isinstance(container.get("id"), str):
                 self.summary.container_id = container["id"]
@@ -180,6 +196,9 @@ class JSONObserver:
             s.tool_use_count = len(record.tool_use_ids)
             s.stop_reason = record.stop_reason
             s.container_id = record.container_id
+            s.usage = read_usage(obj.get("usage"))
+            if isinstance(obj.get("model"), str):
+                s.response_model = obj["model"]
         return s
 
 

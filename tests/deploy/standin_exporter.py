@@ -32,6 +32,7 @@ FAULTS = (
 )
 UNPREDICTED_CATEGORIES = ("thinking_signature_invalid", "prompt_too_long", "invalid_request_other")
 BLOCK_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+TOKEN_BUCKETS = (1024, 16384, 65536, 150000, 200000, 1000000)
 
 
 def build(registry: CollectorRegistry) -> dict[str, object]:
@@ -68,6 +69,14 @@ def build(registry: CollectorRegistry) -> dict[str, object]:
         "repeats": Counter("claude_otel_failure_repeats", "f", ("category", "client"), registry=registry),
         "stuck": Gauge("claude_otel_stuck_sessions", "s", ("category",), registry=registry),
         "recoveries": Counter("claude_otel_session_recoveries", "r", ("category", "via"), registry=registry),
+        "tokens": Counter("claude_otel_tokens", "t", ("model", "token_type"), registry=registry),
+        "input_tokens": Histogram(
+            "claude_otel_request_input_tokens", "h", ("model",), registry=registry, buckets=TOKEN_BUCKETS
+        ),
+        "duration": Histogram(
+            "claude_otel_operation_duration_seconds", "h", ("model", "outcome"), registry=registry
+        ),
+        "ttft": Histogram("claude_otel_time_to_first_token_seconds", "h", ("model",), registry=registry),
     }
 
 
@@ -101,7 +110,14 @@ def one_request(m: dict, rng: random.Random) -> None:
     m["tool_result"].observe(max(0, tool_uses - (outcome != "ok")), exemplar=ex)
     m["messages"].observe(2 * tool_uses + 1, exemplar=ex)
     m["bytes"].observe(rng.randint(500, 200_000), exemplar=ex)
+    m["duration"].labels(model, outcome).observe(rng.uniform(0.5, 30), exemplar=ex)
     if outcome == "ok":
+        fresh, read, written = rng.randint(10, 2000), rng.randint(0, 150_000), rng.randint(0, 5000)
+        for kind, count in (("input", fresh), ("cache_read", read), ("cache_creation", written)):
+            m["tokens"].labels(model, kind).inc(count, exemplar=ex)
+        m["tokens"].labels(model, "output").inc(rng.randint(1, 4000), exemplar=ex)
+        m["input_tokens"].labels(model).observe(fresh + read + written, exemplar=ex)
+        m["ttft"].labels(model).observe(rng.uniform(0.2, 3), exemplar=ex)
         m["resp_tool_use"].observe(rng.randint(0, 3), exemplar=ex)
         m["stop"].labels("tool_use" if rng.random() < 0.6 else "end_turn").inc(exemplar=ex)
         if rng.random() < 0.5:

@@ -29,6 +29,10 @@ METRIC_LABELS: dict[str, set[str]] = {
     "claude_otel_failure_repeats_total": {"category", "client"},
     "claude_otel_stuck_sessions": {"category"},
     "claude_otel_session_recoveries_total": {"category", "via"},
+    "claude_otel_tokens_total": {"model", "token_type"},
+    "claude_otel_request_input_tokens_bucket": {"le", "model"},
+    "claude_otel_operation_duration_seconds_bucket": {"le", "model", "outcome"},
+    "claude_otel_time_to_first_token_seconds_bucket": {"le", "model"},
 }
 FIXED_VALUES: dict[str, set[str]] = {
     "outcome": {"ok", "invalid_request", "rate_limited", "overloaded", "server_error", "client_error"},
@@ -37,6 +41,7 @@ FIXED_VALUES: dict[str, set[str]] = {
     "severity": {"error", "warning"},
     "endpoint": {"messages", "count_tokens"},
     "via": {"retry", "later"},
+    "token_type": {"input", "output", "cache_read", "cache_creation"},
 }
 SELECTOR = re.compile(r"(claude_otel_[a-z_]+)\{([^}]*)\}")
 MATCHER = re.compile(r'([a-z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"')

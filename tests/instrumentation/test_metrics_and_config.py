@@ -46,6 +46,7 @@ def test_exemplars_carry_the_trace_id(double: Double, instrumented: Any) -> None
 def test_label_values_come_from_fixed_sets(double: Double, instrumented: Any) -> None:
     from claude_otel.core import CATEGORIES, RULES
     from claude_otel.instrumentation import metrics as M
+    from claude_otel.instrumentation.genai import TOKEN_TYPES
     from claude_otel.instrumentation.internal import INTERNAL_REASONS
 
     with httpx2.Client(base_url=double.base_url) as c:
@@ -63,6 +64,7 @@ def test_label_values_come_from_fixed_sets(double: Double, instrumented: Any) ->
         "category": set(CATEGORIES),
         "rule": set(RULES),
         "severity": {"error", "warning"},
+        "token_type": set(TOKEN_TYPES),
     }
     models = set()
     for s in instrumented.metrics.samples():
