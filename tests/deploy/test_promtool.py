@@ -29,7 +29,7 @@ def alert_rules() -> list[dict]:
 def test_check_config_accepts_the_compose_prometheus_config() -> None:
     result = promtool("check", "config", "prometheus.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 rules found" in result.stdout + result.stderr
+    assert "8 rules found" in result.stdout + result.stderr
 
 
 def test_check_rules_accepts_alerts_yml() -> None:
