@@ -4,25 +4,18 @@ bytes an attacker would."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from proxy.upstream import Upstream  # tests/proxy's scriptable upstream (tests/ is on sys.path)
+from proxy.conftest import StartProxy, start_proxy, upstream  # tests/proxy's fixtures, shared
+from proxy.upstream import Upstream
 
-from claude_otel.proxy.app import ProxyConfig
-from claude_otel.proxy.factory import Proxy, create_proxy
-from claude_otel.proxy.server import ThreadedServer
+from claude_otel.proxy.factory import Proxy
 
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    with Upstream() as up:
-        yield up
+__all__ = ["StartProxy", "start_proxy", "upstream"]  # fixtures pytest finds here
 
 
 @pytest.fixture
@@ -30,25 +23,6 @@ def bystander() -> Iterator[Upstream]:
     """Another server on 127.0.0.1 that no client of the proxy may reach through it."""
     with Upstream() as up:
         yield up
-
-
-StartProxy = Callable[..., tuple[ThreadedServer, Proxy]]
-
-
-@pytest.fixture
-def start_proxy() -> Iterator[StartProxy]:
-    """``start_proxy(upstream_url, **ProxyConfig fields)`` -> (server, proxy); stopped after the test."""
-    with contextlib.ExitStack() as stack:
-
-        def start(
-            upstream_url: str, *, instrument: bool = True, **fields: Any
-        ) -> tuple[ThreadedServer, Proxy]:
-            config = ProxyConfig(upstream=upstream_url, trust_env=False, **fields)
-            proxy = create_proxy(config, instrument=instrument)
-            server = stack.enter_context(ThreadedServer(proxy.app))
-            return server, proxy
-
-        yield start
 
 
 def raw_exchange(port: int, data: bytes, *, timeout: float = 10.0) -> bytes:
