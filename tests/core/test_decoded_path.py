@@ -13,13 +13,12 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from analysis_paths import full_path_only
 from core_bodies import wire
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -34,15 +33,6 @@ from claude_otel.core.types import Shape
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@contextmanager
-def full_path_only() -> Iterator[None]:
-    analysis._FAST_PATH = False
-    try:
-        yield
-    finally:
-        analysis._FAST_PATH = True
 
 
 def both(raw: bytes, **kw: Any) -> Any:

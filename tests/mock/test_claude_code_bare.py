@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import anthropic
 import orjson
 import pytest
+from analysis_paths import fast_path as analysis_path
 
-from claude_otel.core import analysis, analyze, clear_caches
+from claude_otel.core import analyze, clear_caches
 from claude_otel.mock import MockConfig, MockServer
 
 BARE_FIRST_REQUEST = {
@@ -40,11 +41,8 @@ def test_empty_system_message_is_no_error(content: object, fast_path: bool) -> N
         "messages": [BARE_FIRST_REQUEST["messages"][0], {"role": "system", "content": content}],
     }
     clear_caches()
-    analysis._FAST_PATH = fast_path
-    try:
+    with analysis_path(fast_path):
         result = analyze(orjson.dumps(body))
-    finally:
-        analysis._FAST_PATH = True
     assert [f.rule for f in result.findings if f.severity == "error"] == []
     assert result.predicted == "ok"
 

@@ -5,13 +5,13 @@ so none may give an error finding on either analysis path, and the mock must acc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
+from analysis_paths import full_path_only
 from corpus import load
 
-from claude_otel.core import analysis, analyze, clear_caches
+from claude_otel.core import analyze, clear_caches
 from claude_otel.mock import MockConfig, MockServer
 
 CORPUS = load()
@@ -19,15 +19,6 @@ ACCEPTED = [r for r in CORPUS if r.status == 200]
 # a body continuing a server-held thread (anthropic 2.17 tool_runner: thread.previous_message_id) names
 # a message only the recording mock's memory holds: a fresh mock, like the real API, answers 404 for it
 REPLAYABLE = [r for r in ACCEPTED if b"previous_message_id" not in r.raw]
-
-
-@contextmanager
-def full_path_only() -> Iterator[None]:
-    analysis._FAST_PATH = False
-    try:
-        yield
-    finally:
-        analysis._FAST_PATH = True
 
 
 def test_the_corpus_covers_three_clients_bare_resumed_sessions_and_tool_search() -> None:
