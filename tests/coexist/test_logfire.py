@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("logfire", reason="Logfire is not installed (pip install -e '.[peers]')")
 
-APP = Path(__file__).with_name("logfire_app.py")
+APP = Path(__file__).with_name("peer_app.py")
 
 
 def run(mode: str) -> dict:
@@ -29,7 +29,7 @@ def run(mode: str) -> dict:
 
 @pytest.mark.slow
 def test_logfire_default_suppresses_the_hooks_and_the_log_says_so_once() -> None:
-    got = run("default")
+    got = run("logfire-default")
     assert got["requests"] == 0, "Logfire's default silences the httpx instrumentation (and our hooks)"
     assert got["suppressed"] == 3
     assert len(got["warnings"]) == 1
@@ -38,7 +38,7 @@ def test_logfire_default_suppresses_the_hooks_and_the_log_says_so_once() -> None
 
 @pytest.mark.slow
 def test_logfire_without_suppression_gets_everything() -> None:
-    got = run("no-suppress")
+    got = run("logfire-no-suppress")
     assert got["requests"] == 3
     assert got["tool_result_missing"] == 1
     assert got["suppressed"] == 0 and got["warnings"] == []
