@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -31,6 +32,17 @@ def test_importing_the_instrumentation_loads_no_server_or_ui_package() -> None:
     assert out.strip() == "[]"
 
 
+def checkout_only(folder: str, names: list[str]) -> set[str]:
+    """What a source copy leaves out: version control, virtual environments, caches, build products."""
+    return {
+        n
+        for n in names
+        if n in {".git", "build", "dist", "reports", "node_modules", "__pycache__"}
+        or n.startswith((".venv", ".ci-venv", ".mypy_cache", ".ruff_cache", ".pytest_cache"))
+        or n.endswith((".so", ".egg-info", ".sqlite"))
+    }
+
+
 @pytest.mark.slow
 def test_core_install_instruments_an_application_without_the_extras(tmp_path: Path) -> None:
     env_dir = tmp_path / "lean"
@@ -40,8 +52,13 @@ def test_core_install_instruments_an_application_without_the_extras(tmp_path: Pa
     env = {**os.environ, "CLAUDE_OTEL_PURE_PYTHON": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("CLAUDE_OTEL_REQUIRE_COMPILED", None)
     env.pop("VIRTUAL_ENV", None)
+    # from a copy of the checkout: pip builds in the source tree, and a pure-Python build removes the
+    # compiled modules an earlier in-place build left there (setup.py), which are the developer's
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=checkout_only)
+    compiled_before = sorted((ROOT / "claude_otel" / "core").glob("*.so"))
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(ROOT)],
+        [str(python), "-m", "pip", "install", "-q", str(source)],
         capture_output=True,
         text=True,
         env=env,
@@ -50,6 +67,7 @@ def test_core_install_instruments_an_application_without_the_extras(tmp_path: Pa
     if install.returncode != 0 and "No matching distribution" in install.stderr:
         pytest.skip(f"the package index is unreachable: {install.stderr.strip().splitlines()[-1]}")
     assert install.returncode == 0, install.stderr[-3000:]
+    assert sorted((ROOT / "claude_otel" / "core").glob("*.so")) == compiled_before, "the checkout's build"
 
     absent = subprocess.run(
         [str(python), "-c", f"import importlib.util as u; print([m for m in {HEAVY!r} if u.find_spec(m)])"],
