@@ -467,7 +467,16 @@ def write_corpus(
             "statuses": dict(statuses),
             "scenarios": dict(scenarios),
         }
-    manifest["claude_code_bundled_by_agent_sdk"] = clients.claude_version
+    # the agent SDK ships a Claude Code build of its own, often newer than npm's latest: its User-Agent says
+    bundled = {
+        m.group(1)
+        for e in exchanges
+        if e.client.startswith("claude-agent-sdk")
+        for m in [re.match(r"claude-cli/([\w.-]+)", e.user_agent or "")]
+        if m
+    }
+    if bundled:
+        manifest["claude_code_bundled_by_agent_sdk"] = ", ".join(sorted(bundled))
     return manifest
 
 
@@ -501,7 +510,7 @@ def main() -> int:
         previous = args.out / "manifest.json"
         if previous.exists():  # keep the clients not recorded this time
             old = json.loads(previous.read_text())
-            manifest["clients"] = {**old.get("clients", {}), **manifest["clients"]}
+            manifest = {**old, **manifest, "clients": {**old.get("clients", {}), **manifest["clients"]}}
         previous.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         for client, entry in manifest["clients"].items():
             print(f"{client}: {entry['bodies']} bodies, {entry['bytes']} bytes, {entry['statuses']}")
