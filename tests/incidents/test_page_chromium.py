@@ -126,7 +126,7 @@ def test_a_stuck_session_and_its_packet_as_a_timeline(browser, tmp_path: Path) -
             # 8 messages (the last an injected system one): the first two, three either side of the failing
             # one (6); one elided
             assert [t.get_attribute("data-i") for t in turns] == ["0", "1", "3", "4", "5", "6", "7"]
-            assert "1 message(s) elided" in _text(browser, "#timeline .elided")
+            assert "1 message elided" in _text(browser, "#timeline .elided")
             browser.save_screenshot(str(tmp_path / "packet.png"))
             assert CANARY not in browser.page_source
             assert httpx.get(base + "/incidents/zzzz").status_code == 404
