@@ -75,10 +75,17 @@ def test_dashboard_is_provisioning_ready_with_datasource_variables(uid: str) -> 
         variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
     )
     assert variables["traces"]["type"] == "datasource" and variables["traces"]["query"] in {"tempo", "jaeger"}
+    allowed = {"${datasource}", "${traces}"}
+    if "logs" in variables:  # the incident dashboard's log records (Loki)
+        assert variables["logs"]["type"] == "datasource" and variables["logs"]["query"] == "loki"
+        allowed.add("${logs}")
     for p in panels(d):
-        assert p["datasource"]["uid"] in {"${datasource}", "${traces}"}, p["title"]
+        assert p["datasource"]["uid"] in allowed, p["title"]
         for t in p["targets"]:
-            assert t["datasource"]["uid"] in {"${datasource}", "${traces}"}, p["title"]
+            assert t["datasource"]["uid"] == p["datasource"]["uid"], p["title"]
+    for v in variables.values():
+        if v["type"] == "query":
+            assert v["datasource"]["uid"] in allowed, v["name"]
 
 
 @pytest.mark.parametrize("uid", sorted(DASHBOARD_SET))

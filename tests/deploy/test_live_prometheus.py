@@ -67,6 +67,10 @@ ALLOWED_EMPTY: dict[tuple[str, str], str] = {
 # Non-Prometheus targets: they cannot be evaluated here (no Tempo on this machine). Reviewed list.
 NOT_PROMETHEUS: dict[tuple[str, str], str] = {
     ("claude-otel-incident", "Recent failed requests (traces)"): "TraceQL search on the Tempo datasource",
+    ("claude-otel-incident", "Incident records"): (
+        "LogQL on the Loki datasource; tests/deploy/test_incident_logs.py checks it with Grafana's LogQL "
+        "grammar against the log records the OTLP exporter really sends"
+    ),
 }
 
 
