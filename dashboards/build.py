@@ -851,6 +851,23 @@ def incident() -> Dashboard:
             ),
             Panel(
                 "timeseries",
+                "Stuck sessions by instance",
+                "Stuck sessions per scraped instance (proxy replica, agent process) and category: the "
+                "stuck-sessions alert adds them up per job, so two replicas with one stuck session each "
+                "fire it. Behind a load balancer without session affinity, one session's retries spread "
+                "over several replicas, and each counts only the attempts it saw: such a session may show "
+                "on none, or on several. Open the packets on the host of the instance shown.",
+                [
+                    target(
+                        "sum by (job, instance, category) (claude_otel_stuck_sessions"
+                        '{category=~"$category"})',
+                        "{{instance}} ({{job}}) {{category}}",
+                        exemplar=True,
+                    )
+                ],
+            ),
+            Panel(
+                "timeseries",
                 "Recoveries",
                 "Sessions that succeeded again after a failure, per category of the failure and by what "
                 "cleared it: a retry within seconds (the client changed the request, e.g. dropped thinking) "
