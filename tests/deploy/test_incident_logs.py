@@ -24,7 +24,7 @@ import pytest
 import yaml
 from dashboard_queries import load_dashboards, panels
 from deploy_support import DASHBOARDS, DEPLOY
-from forensics_support import CANARY, broken_turn_body, claude_code_headers
+from forensics_support import CANARY, broken_turn_body, claude_code_headers, good_body
 from incidents.test_otlp_logs import Receiver
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
@@ -48,6 +48,7 @@ DATASOURCES = {
     ]
 }
 ATTEMPTS = 3  # one failure experienced, two repeats (Claude Code-like retries of the same broken turn)
+CATEGORY = "tool_result_missing"
 
 # Loki's default `distributor.otlp_config.default_resource_attributes_as_index_labels`
 LOKI_INDEX_LABELS = (
@@ -330,6 +331,8 @@ def loki_accepts_selector(p: Plan) -> bool:
 class Exported:
     entries: list[Entry]
     incidents: list[Entry]  # the entries of the claude_otel.incident records
+    responses: list[Entry]  # the claude_otel.response records of the 2xx answers (another scope)
+    stream_error: Entry  # the incident of a 200 whose stream ended with `event: error`
     app: Entry  # a log record of the application, on the trace of the first incident
     spans: dict[str, Any]  # span id -> the HTTP client span of the attempt
     resource: dict[str, str]  # the spans' resource attributes
@@ -361,6 +364,18 @@ def exported() -> Exported:
                             headers=claude_code_headers(),
                         )
                         assert r.status_code == 400
+                    # a 200 whose stream carries `event: error` (an incident and a response record on
+                    # one trace), and a plain success (a response record only)
+                    streamed = {**good_body(), "stream": True}
+                    fault = {**claude_code_headers(), "x-mock-fault": "stream_error"}
+                    with client.stream(
+                        "POST", mock.base_url + "/v1/messages", json=streamed, headers=fault
+                    ) as r:
+                        assert r.status_code == 200 and b"event: error" in r.read()
+                    r = client.post(
+                        mock.base_url + "/v1/messages", json=good_body(), headers=claude_code_headers()
+                    )
+                    assert r.status_code == 200
                 assert inst.forensics.writer is not None and inst.forensics.writer.flush(20)
             finally:
                 claude_otel.uninstrument()
@@ -370,6 +385,7 @@ def exported() -> Exported:
             if "httpx" in s.instrumentation_scope.name
         }
         first = min(http_spans.values(), key=lambda s: s.start_time)
+        assert len(http_spans) == ATTEMPTS + 2
         # the application's own log line on the same trace, through the same pipeline
         ctx = trace.set_span_in_context(
             NonRecordingSpan(
@@ -388,9 +404,11 @@ def exported() -> Exported:
         receiver.close()
     entries = loki_entries(receiver.requests)
     incidents = [e for e in entries if e.event_name == "claude_otel.incident"]
+    responses = [e for e in entries if e.event_name == "claude_otel.response"]
+    (stream_error,) = [e for e in incidents if e.metadata["claude_otel_incident_kind"] == "stream_error"]
     (app,) = [e for e in entries if e.metadata.get("scope_name") == "my_agent.tools"]
     resource = {k: str(v) for k, v in first.resource.attributes.items()}
-    return Exported(entries, incidents, app, http_spans, resource, receiver.raw)
+    return Exported(entries, incidents, responses, stream_error, app, http_spans, resource, receiver.raw)
 
 
 # -- the tests --------------------------------------------------------------------------------------------
@@ -416,11 +434,14 @@ def _interpolate(expr: str, **values: str) -> str:
 
 
 def test_the_exporter_sends_what_the_panel_relies_on(exported: Exported) -> None:
-    assert len(exported.incidents) == ATTEMPTS
+    assert len(exported.incidents) == ATTEMPTS + 1
+    categories = sorted(e.metadata["claude_otel_incident_category"] for e in exported.incidents)
+    assert categories == ["overloaded"] + [CATEGORY] * ATTEMPTS
+    assert len(exported.responses) == 2  # the stream that failed and the success
+    assert {e.metadata["scope_name"] for e in exported.responses} == {"claude_otel"}
     for e in exported.incidents:
         assert e.labels["service_name"] == "claude-otel-proxy"
         assert e.metadata["scope_name"] == "claude_otel.incidents"
-        assert e.metadata["claude_otel_incident_category"] == "tool_result_missing"
         assert e.metadata["span_id"] in exported.spans
         assert e.metadata["trace_id"] == format(
             exported.spans[e.metadata["span_id"]].context.trace_id, "032x"
@@ -439,13 +460,14 @@ def test_incident_panel_is_valid_logql_selecting_exactly_the_incident_records(lo
     all_plan = plan(logql(_interpolate(target["expr"])))
     assert loki_accepts_selector(all_plan), "Loki refuses a selector that matches the empty string"
     selected = select(all_plan, exported.entries)
-    assert selected == exported.incidents and exported.app not in selected
+    assert selected == exported.incidents  # not the response records, not the application's lines
 
     cases = {
-        (("service", "claude-otel-proxy"), ("category", "tool_result_missing")): ATTEMPTS,
+        (("service", "claude-otel-proxy"), ("category", CATEGORY)): ATTEMPTS,
+        (("category", "overloaded"),): 1,
         (("service", "claude-otel-demo"),): 0,
         (("category", "rate_limit"),): 0,
-        (("category", "(rate_limit|tool_result_missing)"),): ATTEMPTS,  # Grafana's multi-value format
+        (("category", f"(rate_limit|{CATEGORY})"),): ATTEMPTS,  # Grafana's multi-value format
     }
     for values, want in cases.items():
         p = plan(logql(_interpolate(target["expr"], **dict(values))))
@@ -489,17 +511,26 @@ def test_trace_to_logs_opens_the_records_of_the_span_trace(logql, exported: Expo
     for tag in tempo["tags"]:
         value = exported.resource[tag["key"]]
         tags.append(f'{tag.get("value") or tag["key"]}="{value}"')
-    first = exported.incidents[0]
-    span = exported.spans[first.metadata["span_id"]]
-    trace_id = format(span.context.trace_id, "032x")
-    query = query.replace("${__tags}", ", ".join(tags)).replace("${__trace.traceId}", trace_id)
-    assert "$" not in query, query
-    p = plan(logql(query))
-    assert loki_accepts_selector(p)
-    selected = select(p, exported.entries)
-    want = [e for e in exported.entries if e.metadata.get("trace_id") == trace_id]
-    assert first in selected and exported.app in selected and selected == want
-    assert len(selected) < len(exported.entries)  # the other attempts' traces stay out
+
+    def logs_for_span(incident: Entry) -> list[Entry]:
+        span = exported.spans[incident.metadata["span_id"]]
+        trace_id = format(span.context.trace_id, "032x")
+        interpolated = query.replace("${__tags}", ", ".join(tags)).replace("${__trace.traceId}", trace_id)
+        assert "$" not in interpolated, interpolated
+        p = plan(logql(interpolated))
+        assert loki_accepts_selector(p)
+        selected = select(p, exported.entries)
+        assert selected == [e for e in exported.entries if e.metadata.get("trace_id") == trace_id]
+        return selected
+
+    # the first 400: its packet and the application's line on the same trace
+    (first,) = [e for e in exported.incidents if e.metadata["trace_id"] == exported.app.metadata["trace_id"]]
+    assert set(map(id, logs_for_span(first))) == {id(first), id(exported.app)}
+    # the stream that failed after its 200: its packet and its response record, nothing of other traces
+    (response,) = [
+        r for r in exported.responses if r.metadata["trace_id"] == exported.stream_error.metadata["trace_id"]
+    ]
+    assert set(map(id, logs_for_span(exported.stream_error))) == {id(exported.stream_error), id(response)}
 
 
 def test_loki_links_a_record_to_its_trace(exported: Exported) -> None:
