@@ -13,12 +13,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builder import (
+    LOGS,
     TRACES,
     Dashboard,
     Panel,
     Row,
     datasource_variable,
     label_variable,
+    logql_target,
+    loki_label_variable,
     render,
     target,
     traceql_target,
@@ -671,12 +674,25 @@ FAILED_SPANS = (
     " span.claude_otel.rules, span.gen_ai.request.model)"
 )
 
+# The incident records as Loki keeps them after OTLP ingestion (Loki 3.x, pkg/loghttp/push/otlp.go):
+# service.name becomes the index label service_name; the instrumentation scope name, the log attributes
+# (dots turned into underscores: claude_otel.incident.category -> claude_otel_incident_category), trace_id
+# and span_id become structured metadata; the log record's event_name is not kept, so the records are
+# found by their scope (claude_otel/incidents/recorder.py logs under "claude_otel.incidents").
+INCIDENT_SCOPE = "claude_otel.incidents"
+INCIDENT_LOGS = (
+    f'{{service_name=~"$service"}} | scope_name="{INCIDENT_SCOPE}"'
+    ' | claude_otel_incident_category=~"$category"'
+)
+
 
 def incident() -> Dashboard:
     variables = [
         *_vars_common(),
+        datasource_variable("logs", "Logs (Loki)", "loki"),
         label_variable("rule", "Finding rule", "claude_otel_findings_total", "rule"),
         label_variable("category", "400 category", "claude_otel_errors_total", "category"),
+        loki_label_variable("service", "Service (logs)", "service_name"),
     ]
     focus = Row(
         "Selected rule and category",
@@ -835,6 +851,23 @@ def incident() -> Dashboard:
             ),
             Panel(
                 "timeseries",
+                "Stuck sessions by instance",
+                "Stuck sessions per scraped instance (proxy replica, agent process) and category: the "
+                "stuck-sessions alert adds them up per job, so two replicas with one stuck session each "
+                "fire it. Behind a load balancer without session affinity, one session's retries spread "
+                "over several replicas, and each counts only the attempts it saw: such a session may show "
+                "on none, or on several. Open the packets on the host of the instance shown.",
+                [
+                    target(
+                        "sum by (job, instance, category) (claude_otel_stuck_sessions"
+                        '{category=~"$category"})',
+                        "{{instance}} ({{job}}) {{category}}",
+                        exemplar=True,
+                    )
+                ],
+            ),
+            Panel(
+                "timeseries",
                 "Recoveries",
                 "Sessions that succeeded again after a failure, per category of the failure and by what "
                 "cleared it: a retry within seconds (the client changed the request, e.g. dropped thinking) "
@@ -851,13 +884,32 @@ def incident() -> Dashboard:
             ),
         ],
     )
+    records = Row(
+        "Incident records (evidence packets)",
+        [
+            Panel(
+                "logs",
+                "Incident records",
+                "One line per incident record the proxy or the instrumented agents exported over OTLP "
+                "(the collector sends them to Loki): what failed, the category and the incident id. "
+                "Expand a line for the whole packet without content: client version, status, findings "
+                "with paths, tool names, session, retry attempt, skeleton. Its trace_id field opens the "
+                "failing attempt's trace in Tempo; from a span, 'Logs for this span' comes back here. "
+                "`claude-otel incidents show <id>` on the host prints the same packet as Markdown.",
+                [logql_target(INCIDENT_LOGS)],
+                width=24,
+                height=10,
+                datasource=dict(LOGS),
+            ),
+        ],
+    )
     return Dashboard(
         uid="claude-otel-incident",
         title="claude-otel / Incident drill-down",
         description=(
             "Filter by rule or 400 category and follow exemplars to the traces of the failing requests."
         ),
-        rows=[focus, sessions, traces],
+        rows=[focus, sessions, traces, records],
         variables=variables,
         time_from="now-3h",
     )

@@ -13,6 +13,7 @@ from typing import Any
 SCHEMA_VERSION = 39
 PROMETHEUS = {"type": "prometheus", "uid": "${datasource}"}
 TRACES = {"type": "tempo", "uid": "${traces}"}
+LOGS = {"type": "loki", "uid": "${logs}"}
 GRID_WIDTH = 24
 
 
@@ -55,9 +56,22 @@ def traceql_target(query: str, limit: int = 20) -> dict[str, Any]:
     }
 
 
+def logql_target(expr: str, max_lines: int = 100) -> dict[str, Any]:
+    """A LogQL log query against the logs datasource variable (Loki)."""
+    if not expr.strip().startswith("{"):
+        raise ValueError(f"a LogQL log query starts with a stream selector: {expr!r}")
+    return {
+        "datasource": LOGS,
+        "editorMode": "code",
+        "expr": expr,
+        "queryType": "range",
+        "maxLines": max_lines,
+    }
+
+
 @dataclass
 class Panel:
-    kind: str  # timeseries, stat, table, heatmap, bargauge, traces-table
+    kind: str  # timeseries, stat, table, heatmap, bargauge, traces-table, logs
     title: str
     description: str
     targets: list[dict[str, Any]]
@@ -129,6 +143,16 @@ _DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
         "exemplars": {"color": "rgba(255,0,255,0.7)"},
     },
     "traces-table": {"showHeader": True},
+    "logs": {
+        "showTime": True,
+        "showLabels": False,
+        "showCommonLabels": False,
+        "wrapLogMessage": True,
+        "prettifyLogMessage": False,
+        "enableLogDetails": True,
+        "dedupStrategy": "none",
+        "sortOrder": "Descending",
+    },
 }
 
 
@@ -179,6 +203,35 @@ def datasource_variable(name: str, label: str, plugin: str) -> dict[str, Any]:
         "options": [],
         "refresh": 1,
         "regex": "",
+    }
+
+
+def loki_label_variable(name: str, label: str, label_name: str) -> dict[str, Any]:
+    """A multi-select variable over the values of one Loki stream label; "All" means ``.+``.
+
+    Loki refuses a stream selector whose matchers all match the empty string, so "All" is ``.+``.
+    """
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": LOGS,
+        "definition": f"label_values({label_name})",
+        "query": {
+            "type": 1,
+            "label": label_name,
+            "stream": "",
+            "refId": "LokiVariableQueryEditor-VariableQuery",
+        },
+        "includeAll": True,
+        "multi": True,
+        "allValue": ".+",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "hide": 0,
+        "options": [],
+        "refresh": 2,
+        "regex": "",
+        "sort": 1,
     }
 
 

@@ -133,12 +133,15 @@ def _what_to_do(r: Mapping[str, Any]) -> list[str]:
 def _turn_line(m: Mapping[str, Any]) -> str:
     if "elided" in m:
         return f"- … {m['elided']} message(s) elided …"
-    mark = " **← failing**" if m.get("failing") else ""
+    blocks = m.get("blocks") or ()
+    # the failing message is marked once: on its failing block when the path names one, else at the end
+    block_marked = any(b.get("failing") for b in blocks)
+    mark = " **← failing**" if m.get("failing") and not block_marked else ""
     head = f"- `[{m.get('i')}]` {m.get('role')}"
     if m.get("content") == "string":
         return f"{head}: text ({m.get('chars')} chars){mark}"
     parts = []
-    for b in m.get("blocks") or ():
+    for b in blocks:
         t = b.get("type")
         if t in ("tool_use", "server_tool_use", "mcp_tool_use"):
             desc = f"{t} `{b.get('id')}` {b.get('name')}"

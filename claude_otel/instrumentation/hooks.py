@@ -403,10 +403,18 @@ class Instrumentation:
             self._count_error(attempt, classify_error(body, status), status, exemplar, span)
             self.forensics.on_error(span, attempt, status, body)
             return
-        self.forensics.on_success(span, attempt, status)
+        ctype = (headers.get("content-type") or "") if headers is not None else ""
+        streamed = (
+            attempt.match.endpoint == "messages"
+            and status < 300
+            and "text/event-stream" in ctype
+            and target is not None
+            and (not encoding or decoder_for(encoding) is not None)
+        )
+        if not streamed:  # a stream's verdict waits for its end (_finish): an `event: error` is a failure
+            self.forensics.on_success(span, attempt, status)
         if attempt.match.endpoint != "messages" or status >= 300:
             return
-        ctype = (headers.get("content-type") or "") if headers is not None else ""
         if "text/event-stream" in ctype:
             observer: Any = SSEObserver()
         elif "json" in ctype:
@@ -483,6 +491,7 @@ class Instrumentation:
                     log_attrs[A.ERROR_TYPE] = cls.error_type
             elif summary.completed:
                 stream_outcome = "completed"
+                self.forensics.on_success(None, attempt, 200)
             else:
                 stream_outcome = "incomplete"
             m.child(m.streams, (stream_outcome,)).inc(exemplar=exemplar)

@@ -49,7 +49,8 @@ def prometheus_queries(dashboard: dict[str, Any]) -> Iterator[Query]:
 
 
 def other_datasource_targets(dashboard: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(panel title, target) for every target that is not a Prometheus query (e.g. TraceQL on Tempo)."""
+    """(panel title, target) for every target that is not a Prometheus query (TraceQL on Tempo, LogQL on
+    Loki)."""
     for panel in panels(dashboard):
         for t in panel["targets"]:
             if t.get("datasource", panel["datasource"])["type"] != "prometheus":
@@ -75,9 +76,9 @@ def substitute(
 
 
 def label_value_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(variable name, metric, label) for every label_values() variable."""
+    """(variable name, metric, label) for every label_values() variable on Prometheus."""
     for var in dashboard["templating"]["list"]:
-        if var["type"] != "query":
+        if var["type"] != "query" or var["datasource"]["type"] != "prometheus":
             continue
         m = LABEL_VALUES.match(var["definition"])
         if m is None:

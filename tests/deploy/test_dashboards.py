@@ -43,6 +43,8 @@ FIXED_VALUES: dict[str, set[str]] = {
     "via": {"retry", "later"},
     "token_type": {"input", "output", "cache_read", "cache_creation"},
 }
+# labels Prometheus adds to every scraped series (the target's), usable in any grouping
+TARGET_LABELS = {"job", "instance"}
 SELECTOR = re.compile(r"(claude_otel_[a-z_]+)\{([^}]*)\}")
 MATCHER = re.compile(r'([a-z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"')
 
@@ -75,10 +77,17 @@ def test_dashboard_is_provisioning_ready_with_datasource_variables(uid: str) -> 
         variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
     )
     assert variables["traces"]["type"] == "datasource" and variables["traces"]["query"] in {"tempo", "jaeger"}
+    allowed = {"${datasource}", "${traces}"}
+    if "logs" in variables:  # the incident dashboard's log records (Loki)
+        assert variables["logs"]["type"] == "datasource" and variables["logs"]["query"] == "loki"
+        allowed.add("${logs}")
     for p in panels(d):
-        assert p["datasource"]["uid"] in {"${datasource}", "${traces}"}, p["title"]
+        assert p["datasource"]["uid"] in allowed, p["title"]
         for t in p["targets"]:
-            assert t["datasource"]["uid"] in {"${datasource}", "${traces}"}, p["title"]
+            assert t["datasource"]["uid"] == p["datasource"]["uid"], p["title"]
+    for v in variables.values():
+        if v["type"] == "query":
+            assert v["datasource"]["uid"] in allowed, v["name"]
 
 
 @pytest.mark.parametrize("uid", sorted(DASHBOARD_SET))
@@ -103,7 +112,7 @@ def test_queries_use_only_the_fixed_metrics_labels_and_values(uid: str) -> None:
         expr = substitute(q.expr, d, rate_interval="1m", interval="1m", range_="1h")
         metrics = set(re.findall(r"claude_otel_[a-z_]+", expr))
         assert metrics and metrics <= set(METRIC_LABELS), f"{q.panel}: {metrics - set(METRIC_LABELS)}"
-        allowed = set().union(*(METRIC_LABELS[m] for m in metrics))
+        allowed = set().union(*(METRIC_LABELS[m] for m in metrics)) | TARGET_LABELS
         for by in re.findall(r"by \(([^)]*)\)", expr):
             assert {x.strip() for x in by.split(",")} <= allowed, f"{q.panel}: grouping by {by}"
         for metric, matchers in SELECTOR.findall(expr):

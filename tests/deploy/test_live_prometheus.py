@@ -55,18 +55,24 @@ _DEMO_PREDICTS_ALL = (
     "every fault the demo injects (claude_otel/demo/faults.py) is one the shape rules predict, so the demo "
     "produces no unexplained 400; the stand-in run fills this panel"
 )
+_DEMO_NEVER_STUCK = (
+    "the demo's agents start a new conversation after every 400, so no session stays stuck; the "
+    "stand-in run fills this panel (tests/sessions covers the gauge with a Claude Code retry burst)"
+)
 ALLOWED_EMPTY: dict[tuple[str, str], str] = {
     ("claude-otel-correlation", "Unexplained 400s by model and client"): _DEMO_PREDICTS_ALL,
     ("claude-otel-correlation", "Unexplained 400s by category"): _DEMO_PREDICTS_ALL,
-    ("claude-otel-incident", "Stuck sessions"): (
-        "the demo's agents start a new conversation after every 400, so no session stays stuck; the "
-        "stand-in run fills this panel (tests/sessions covers the gauge with a Claude Code retry burst)"
-    ),
+    ("claude-otel-incident", "Stuck sessions"): _DEMO_NEVER_STUCK,
+    ("claude-otel-incident", "Stuck sessions by instance"): _DEMO_NEVER_STUCK,
 }
 
 # Non-Prometheus targets: they cannot be evaluated here (no Tempo on this machine). Reviewed list.
 NOT_PROMETHEUS: dict[tuple[str, str], str] = {
     ("claude-otel-incident", "Recent failed requests (traces)"): "TraceQL search on the Tempo datasource",
+    ("claude-otel-incident", "Incident records"): (
+        "LogQL on the Loki datasource; tests/deploy/test_incident_logs.py checks it with Grafana's LogQL "
+        "grammar against the log records the OTLP exporter really sends"
+    ),
 }
 
 

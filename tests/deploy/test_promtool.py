@@ -79,6 +79,26 @@ def test_unit_tests_catch_a_raised_threshold(tmp_path: Path) -> None:
     assert "ClaudeOtel400RateHigh" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("grouping", "failing"),
+    [
+        ("sum by (job, instance, category)", "2 instances of a job"),  # per instance: a fleet never fires
+        ("sum by (category)", "per job"),  # across jobs: the demo and the proxy add up
+    ],
+)
+def test_unit_tests_pin_the_stuck_sessions_aggregation(tmp_path: Path, grouping: str, failing: str) -> None:
+    rules = ALERTS.read_text()
+    assert "sum by (job, category) (claude_otel_stuck_sessions) >= 2" in rules
+    (tmp_path / "alerts.yml").write_text(
+        rules.replace("sum by (job, category) (claude_otel_stuck", grouping + " (claude_otel_stuck")
+    )
+    (tmp_path / "alerts_test.yml").write_text(ALERTS_TEST.read_text())
+    result = promtool("test", "rules", "alerts_test.yml", cwd=tmp_path)
+    assert result.returncode != 0
+    failed = re.findall(r"name: (stuck sessions[^,\n]*)", result.stdout + result.stderr)
+    assert any(failing in name for name in failed), result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r["alert"])
 def test_alert_has_summary_description_and_a_runbook_section(rule: dict) -> None:
     annotations = rule["annotations"]

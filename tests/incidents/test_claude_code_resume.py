@@ -1,8 +1,9 @@
 """Done-when of issue 15 with the real client: Claude Code (from npm) resumes a transcript whose tool_result
-was placed after a text block, through the proxy, against the mock. It retries six times (shedding betas and
-rewriting its injected system message as it goes); the proxy counts one failure experienced and five repeats,
-a stuck session, and writes one incident of six attempts whose packet names claude-cli/<version>, the rule,
-the path, the tool id and the message to rewind to. The transcript's text never reaches the store."""
+was placed after a text block, through the proxy, against the mock. Claude Code >= 2.1.332 sends it six
+times (shedding betas and rewriting its injected system message as it goes, x-stainless-retry-count: 0 on
+every attempt); the proxy counts exactly six attempts, one failure experienced and five repeats, a stuck
+session, and writes one incident of six attempts whose packet names claude-cli/<version>, the rule, the
+path, the tool id and the message to rewind to. The transcript's text never reaches the store."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ from claude_otel.proxy.server import ThreadedServer
 
 SESSION = "3f0d1c2b-4a5e-4f60-8a71-9b8c7d6e5f41"
 SECRET = "SECRET-TRANSCRIPT-TEXT-c0ffee"
+PINNED = (2, 1, 332)  # from this version on, Claude Code resends a 400 six times
+
+
+def claude_version(binary: Path) -> tuple[int, ...]:
+    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60).stdout
+    match = re.match(r"\s*(\d+)\.(\d+)\.(\d+)", out)
+    assert match, f"claude --version: {out!r}"
+    return tuple(int(x) for x in match.groups())
 
 
 def write_transcript(work: Path, home: Path) -> Path:
@@ -135,24 +144,38 @@ def test_claude_code_resume_of_a_broken_transcript_is_one_incident_of_six_attemp
         for line in page.splitlines()
         if line.startswith("claude_otel_requests_total{") and 'outcome="invalid_request"' in line
     )
-    # Claude Code 2.1.33x resends a 400 six times (older versions, as npm may serve here, once or twice):
-    # whatever the count, one failure experienced and the rest repeats
-    assert attempts >= 1, page
+    version = claude_version(claude_bin)
     experienced = (
         'claude_otel_failures_experienced_total{category="tool_result_missing",client="claude-code"} 1.0'
     )
     assert experienced in page
-    if attempts > 1:
-        repeats = 'claude_otel_failure_repeats_total{category="tool_result_missing",client="claude-code"}'
-        assert f"{repeats} {attempts - 1}" in page
+    repeats = 'claude_otel_failure_repeats_total{category="tool_result_missing",client="claude-code"}'
     stuck = 'claude_otel_stuck_sessions{category="tool_result_missing"} 1.0' in page
-    assert stuck == (attempts >= 3)
+    if version >= PINNED:
+        # Claude Code >= 2.1.332 resends a 400 six times: one failure experienced, five repeats, stuck
+        assert attempts == 6, page
+        assert f"{repeats} 5.0" in page and stuck, page
+    else:  # older versions, as npm may serve elsewhere, resend it once or twice
+        assert attempts >= 1, page
+        if attempts > 1:
+            assert f"{repeats} {attempts - 1}" in page
+        assert stuck == (attempts >= 3)
 
     cli = [sys.executable, "-m", "claude_otel.cli", "incidents", "--db", str(db)]
     rows = subprocess.run([*cli, "list", "--json"], capture_output=True, text=True, check=True).stdout
     (incident,) = [json.loads(line) for line in rows.splitlines()]
     assert incident["attempts"] == attempts and incident["session_stuck"] is (attempts >= 3)
-    assert incident["client_version"].startswith("claude-cli/")
+    assert incident["client_version"] == "claude-cli/" + ".".join(map(str, version))
+    # what the proxy saw on each attempt: Claude Code sends x-stainless-retry-count: 0 on every one of its
+    # retries (they are its own, not the SDK's), so only the conversation's signature ties them together
+    per_attempt = subprocess.run(
+        [*cli, "list", "--attempts", "--json"], capture_output=True, text=True, check=True
+    ).stdout
+    seen = sorted((json.loads(line) for line in per_attempt.splitlines()), key=lambda r: r["ts"])
+    assert len(seen) == attempts
+    if version >= PINNED:
+        assert [r["retry_header"] for r in seen] == [0] * 6
+        assert [r["repeat_of_failure"] for r in seen] == [False] + [True] * 5
     packet = subprocess.run([*cli, "show", incident["id"]], capture_output=True, text=True, check=True).stdout
     for expected in (
         "tool_result_not_first",

@@ -66,7 +66,7 @@ def test_list_show_and_export(tmp_path):
         "messages[0]",
         "| Attempts | 6",
         f"{SESSION_ID}.jsonl",
-        "**← failing**",
+        "← failing**",  # once, on the failing block (tests/incidents/test_packet_failing_mark.py)
         "Read",
     ):
         assert expected in packet, (expected, packet)
