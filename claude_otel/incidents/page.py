@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from .render import bursts
+from .render import bursts, count
 
 __all__ = ["PageApp", "prediction_table", "render_incident", "render_index", "start_metrics_server"]
 
@@ -155,7 +155,7 @@ def render_incident(packet: Mapping[str, Any]) -> bytes:
     skel = packet.get("skeleton") or {}
     for m in skel.get("messages") or ():
         if "elided" in m:
-            turns.append(f"<div class=elided>… {_e(_count(m['elided'], 'message'))} elided …</div>")
+            turns.append(f"<div class=elided>… {_e(count(m['elided'], 'message'))} elided …</div>")
             continue
         role = str(m.get("role"))
         cls = f"turn {_e(role)}" + (" failing" if m.get("failing") else "")
@@ -169,7 +169,7 @@ def render_incident(packet: Mapping[str, Any]) -> bytes:
     body = (
         f"<p><a href='{PAGE_PATH}'>← all incidents</a></p><h1>Incident {_e(packet.get('id'))}</h1>"
         f"<table id=packet>{rows}</table><h2>Findings</h2><ul id=findings>{findings or '<li>none</li>'}</ul>"
-        f"<h2>Timeline ({_e(_count(skel.get('message_count'), 'message'))})</h2>"
+        f"<h2>Timeline ({_e(count(skel.get('message_count'), 'message'))})</h2>"
         f"<div id=timeline>{''.join(turns)}</div>"
     )
     return _doc(f"claude-otel incident {packet.get('id')}", body)
@@ -259,8 +259,3 @@ def start_metrics_server(
     thread = threading.Thread(target=server.serve_forever, name="claude-otel-metrics", daemon=True)
     thread.start()
     return server, thread
-
-
-def _count(n: object, noun: str) -> str:
-    """'1 message', '3 messages' (a value that is not a number is shown as it is)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -130,9 +130,14 @@ def _what_to_do(r: Mapping[str, Any]) -> list[str]:
     return out or ["No known fix: keep this packet with the request id for Anthropic support."]
 
 
+def count(n: object, noun: str) -> str:
+    """'1 message', '3 messages' (a value that is not a number is shown as it is)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _turn_line(m: Mapping[str, Any]) -> str:
     if "elided" in m:
-        return f"- … {m['elided']} message(s) elided …"
+        return f"- … {count(m['elided'], 'message')} elided …"
     blocks = m.get("blocks") or ()
     # the failing message is marked once: on its failing block when the path names one, else at the end
     block_marked = any(b.get("failing") for b in blocks)
