@@ -19,24 +19,15 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from dashboard_queries import load_dashboards, panels
 from deploy_support import DASHBOARDS, DEPLOY
 from forensics_support import CANARY, broken_turn_body, claude_code_headers, good_body
-from incidents.test_otlp_logs import Receiver
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
-from prometheus_client import CollectorRegistry
-
-import claude_otel
-from claude_otel.incidents.otlp import logger_provider_from_env
-from claude_otel.mock import MockConfig, MockServer
+from otlp_support import exporting_over_otlp
 
 pytestmark = pytest.mark.slow
 
@@ -341,49 +332,21 @@ class Exported:
 
 @pytest.fixture(scope="module")
 def exported() -> Exported:
-    receiver = Receiver()
-    provider, _notice = logger_provider_from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url})
-    assert provider is not None
-    spans = InMemorySpanExporter()
-    tp = TracerProvider(resource=provider.resource)
-    tp.add_span_processor(SimpleSpanProcessor(spans))
-    try:
-        with MockServer(MockConfig(seed=4), host="127.0.0.1", port=0) as mock:
-            inst = claude_otel.instrument(
-                registry=CollectorRegistry(),
-                tracer_provider=tp,
-                logger_provider=provider,
-                extra_base_urls=[mock.base_url],
+    with exporting_over_otlp() as run:
+        for _ in range(ATTEMPTS):
+            r = run.client.post(
+                run.base_url + "/v1/messages", json=broken_turn_body(), headers=claude_code_headers()
             )
-            try:
-                with httpx.Client(timeout=30) as client:
-                    for _ in range(ATTEMPTS):
-                        r = client.post(
-                            mock.base_url + "/v1/messages",
-                            json=broken_turn_body(),
-                            headers=claude_code_headers(),
-                        )
-                        assert r.status_code == 400
-                    # a 200 whose stream carries `event: error` (an incident and a response record on
-                    # one trace), and a plain success (a response record only)
-                    streamed = {**good_body(), "stream": True}
-                    fault = {**claude_code_headers(), "x-mock-fault": "stream_error"}
-                    with client.stream(
-                        "POST", mock.base_url + "/v1/messages", json=streamed, headers=fault
-                    ) as r:
-                        assert r.status_code == 200 and b"event: error" in r.read()
-                    r = client.post(
-                        mock.base_url + "/v1/messages", json=good_body(), headers=claude_code_headers()
-                    )
-                    assert r.status_code == 200
-                assert inst.forensics.writer is not None and inst.forensics.writer.flush(20)
-            finally:
-                claude_otel.uninstrument()
-        http_spans = {
-            format(s.context.span_id, "016x"): s
-            for s in spans.get_finished_spans()
-            if "httpx" in s.instrumentation_scope.name
-        }
+            assert r.status_code == 400
+        # a 200 whose stream carries `event: error` (an incident and a response record on one trace), and
+        # a plain success (a response record only)
+        streamed = {**good_body(), "stream": True}
+        fault = {**claude_code_headers(), "x-mock-fault": "stream_error"}
+        with run.client.stream("POST", run.base_url + "/v1/messages", json=streamed, headers=fault) as r:
+            assert r.status_code == 200 and b"event: error" in r.read()
+        r = run.client.post(run.base_url + "/v1/messages", json=good_body(), headers=claude_code_headers())
+        assert r.status_code == 200
+        http_spans = run.http_spans()
         first = min(http_spans.values(), key=lambda s: s.start_time)
         assert len(http_spans) == ATTEMPTS + 2
         # the application's own log line on the same trace, through the same pipeline
@@ -392,16 +355,13 @@ def exported() -> Exported:
                 SpanContext(first.context.trace_id, 0x1234, False, TraceFlags(TraceFlags.SAMPLED))
             )
         )
-        provider.get_logger("my_agent.tools").emit(
+        run.provider.get_logger("my_agent.tools").emit(
             context=ctx,
             severity_number=SeverityNumber.INFO,
             body="tool Read finished",
             attributes={"tool": "Read"},
         )
-        assert provider.force_flush(10_000)
-    finally:
-        provider.shutdown()
-        receiver.close()
+    receiver = run.receiver
     entries = loki_entries(receiver.requests)
     incidents = [e for e in entries if e.event_name == "claude_otel.incident"]
     responses = [e for e in entries if e.event_name == "claude_otel.response"]
