@@ -26,6 +26,8 @@ import orjson
 
 __all__ = ["IncidentStore", "IncidentWriter", "StoreLimits", "default_path", "open_readonly"]
 
+_ROW_OVERHEAD = 64  # bytes of a row besides its record: key, columns, index entries (roughly)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY,
@@ -68,13 +70,18 @@ class IncidentStore:
         self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: file shrinks on trim
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute(f"PRAGMA journal_size_limit = {int(self.limits.wal_bytes)}")
+        # the WAL's share: at most a sixteenth of the bound (a small store keeps room for rows)
+        self._wal_bytes = max(64 * 1024, min(int(self.limits.wal_bytes), int(self.limits.max_bytes) // 16))
+        self.db.execute(f"PRAGMA journal_size_limit = {self._wal_bytes}")
         page = self.db.execute("PRAGMA page_size").fetchone()[0]
-        self.db.execute(f"PRAGMA wal_autocheckpoint = {max(16, int(self.limits.wal_bytes) // page)}")
+        self.db.execute(f"PRAGMA wal_autocheckpoint = {max(16, self._wal_bytes // page)}")
         self.db.executescript(_SCHEMA)
         self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
         self._last_age_trim = 0.0
-        self._batch_bytes = 0  # the largest batch written: room kept for the next one (file and WAL)
+        self._batch_bytes = 0  # the largest chunk written: room kept for the next one (file and WAL)
+        self._chunk_bytes = max(1, int(self.limits.max_bytes) // 32)
+        self.commits = 0
+        self.peak_bytes = self.file_bytes()  # the largest file + WAL seen after a commit or a trim
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -94,6 +101,9 @@ class IncidentStore:
         return (pages - free) * size
 
     def insert(self, records: Iterable[dict[str, Any]]) -> int:
+        """Write records, in chunks of at most ``max_bytes / 32`` each committed and followed by a trim:
+        however many records one call brings, the file and its WAL stay within ``max_bytes`` after every
+        commit (a single transaction of everything would grow the WAL past any bound)."""
         rows = [
             (
                 r["id"],
@@ -107,9 +117,19 @@ class IncidentStore:
             )
             for r in records
         ]
-        if not rows:
-            return 0
-        self._batch_bytes = max(self._batch_bytes, sum(len(r[7]) + 64 for r in rows))
+        cap = self._chunk_bytes
+        start = 0
+        while start < len(rows):
+            end, size = start, 0
+            while end < len(rows) and (end == start or size + len(rows[end][7]) + _ROW_OVERHEAD <= cap):
+                size += len(rows[end][7]) + _ROW_OVERHEAD
+                end += 1
+            self._commit(rows[start:end], size)
+            start = end
+        return len(rows)
+
+    def _commit(self, rows: list[tuple[Any, ...]], size: int) -> None:
+        self._batch_bytes = max(self._batch_bytes, size)
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.executemany("INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -118,9 +138,11 @@ class IncidentStore:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             raise
+        self.commits += 1
         self.rows += len(rows)
+        self.peak_bytes = max(self.peak_bytes, self.file_bytes())  # the high point: before the trim
         self.trim()
-        return len(rows)
+        self.peak_bytes = max(self.peak_bytes, self.file_bytes())
 
     def trim(self, now: float | None = None) -> None:
         """Keep within max_rows, max_bytes (oldest first) and max_age_seconds."""
@@ -136,7 +158,7 @@ class IncidentStore:
             deleted = True
         # the file's pages in use (not the file, which keeps free pages until vacuumed) against 80% of the
         # budget less the WAL's share: the rest is room for the WAL and the next batch
-        budget = int(lim.max_bytes * 0.8) - lim.wal_bytes - 2 * self._batch_bytes
+        budget = int(lim.max_bytes * 0.8) - self._wal_bytes - 2 * self._batch_bytes
         for _ in range(64):
             if self._used_bytes() <= budget or self.rows == 0:
                 break
@@ -145,7 +167,7 @@ class IncidentStore:
         if deleted:
             self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
             self.db.execute("PRAGMA incremental_vacuum")
-        if deleted or self._wal_size() > lim.wal_bytes:
+        if deleted or self._wal_size() > self._wal_bytes:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _wal_size(self) -> int:

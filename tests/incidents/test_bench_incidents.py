@@ -17,7 +17,7 @@ def test_bench_incidents_prints_the_ratios_and_stays_within_its_bytes() -> None:
         [
             sys.executable,
             str(ROOT / "benchmarks" / "bench_incidents.py"),
-            *("--requests", "4", "--rounds", "2", "--turns", "20", "--records", "6000", "--max-mb", "2"),
+            *("--requests", "4", "--rounds", "2", "--turns", "20", "--records", "6000", "--max-mb", "1"),
         ],
         capture_output=True,
         text=True,
@@ -40,4 +40,5 @@ def test_bench_incidents_prints_the_ratios_and_stays_within_its_bytes() -> None:
         re.search(r"peak database \+ WAL after any commit: ([\d.]+) MB \(bound ([\d.]+) MB", text).groups(),
     )
     assert 0 < peak <= bound
+    assert int(re.search(r"rows kept at the end: (\d+)", text).group(1)) > 0  # bounded, not emptied
     assert "within the configured bytes: yes" in text
