@@ -203,10 +203,13 @@ def _latency(args: argparse.Namespace, tmp: Path, upstream: Upstream) -> None:
     order = list(arms)
     for scenario in ("retry burst", "new failure"):
         times: dict[str, list[float]] = {name: [] for name in arms}
+        rounds: list[dict[str, float]] = []  # each round's block medians
+        cpu = dict.fromkeys(arms, 0.0)
         drain = 0.0
         written_before = writer.written
         for rnd in range(args.rounds + 1):  # round 0 warms up (connections, caches, the store file)
             shift = rnd % len(order)
+            medians: dict[str, float] = {}
             for name in order[shift:] + order[:shift]:
                 client, _ = arms[name]
                 headers = {
@@ -218,35 +221,51 @@ def _latency(args: argparse.Namespace, tmp: Path, upstream: Upstream) -> None:
                     "x-stainless-retry-count": "0",
                 }
                 block: list[float] = []
+                cpu0 = time.process_time()
                 for i in range(args.requests):
                     raw = variants[0] if scenario == "retry burst" else variants[i % len(variants)]
                     t0 = time.perf_counter()
                     r = client.post(url, content=raw, headers=headers)
                     block.append(time.perf_counter() - t0)
                     assert r.status_code == 400, r.status_code
+                tail = 0.0
                 if name == "on":  # the writer's CPU time spent after the block: charged to ``on``
-                    cpu0 = _thread_cpu(writer)
+                    writer_cpu0 = _thread_cpu(writer)
                     assert writer.flush(120)
-                    tail = _thread_cpu(writer) - cpu0
+                    tail = _thread_cpu(writer) - writer_cpu0
+                used = time.process_time() - cpu0  # the process: requests, spans and the writer
                 exporter.clear()
                 if rnd:
                     times[name] += block
-                    if name == "on":
-                        drain += tail
+                    medians[name] = _median(block)
+                    cpu[name] += used
+                    drain += tail
+            if rnd:
+                rounds.append(medians)
         n = len(times["off"])
         med = {k: _median(v) for k, v in times.items()}
         mean = {k: statistics.fmean(v) for k, v in times.items()}
         mean["on"] += drain / n
+        paired_on = _median([r["on"] / r["off"] for r in rounds])
+        paired_aa = _median([r["off2"] / r["off"] for r in rounds])
+        cpu = {k: v / n for k, v in cpu.items()}
         print(
-            f"  {scenario:12s} median us: off {med['off'] * 1e6:6.0f}  on {med['on'] * 1e6:6.0f}  "
-            f"off2 {med['off2'] * 1e6:6.0f} | ratio on/off median {med['on'] / med['off']:.3f} "
-            f"mean {mean['on'] / mean['off']:.3f} | A/A off2/off median {med['off2'] / med['off']:.3f} "
-            f"mean {mean['off2'] / mean['off']:.3f}"
+            f"  {scenario:12s} ratio on/off median {med['on'] / med['off']:.3f} "
+            f"mean {mean['on'] / mean['off']:.3f}"
+            f" | A/A off2/off median {med['off2'] / med['off']:.3f} mean {mean['off2'] / mean['off']:.3f}"
+            f" | paired by round (median of the rounds' median ratios): on/off {paired_on:.3f}, "
+            f"A/A {paired_aa:.3f}"
         )
         print(
-            f"  {'':12s} mean us: off {mean['off'] * 1e6:6.0f}  on {mean['on'] * 1e6:6.0f} "
-            f"(writer's CPU after the blocks {drain / n * 1e6:.0f} us/request charged)  "
-            f"off2 {mean['off2'] * 1e6:6.0f}; "
+            f"  {'':12s} median us: off {med['off'] * 1e6:.0f}, on {med['on'] * 1e6:.0f}, off2 "
+            f"{med['off2'] * 1e6:.0f}; mean us: off {mean['off'] * 1e6:.0f}, on {mean['on'] * 1e6:.0f} (the "
+            f"writer's CPU after the blocks, {drain / n * 1e6:.0f} us/request, charged), off2 "
+            f"{mean['off2'] * 1e6:.0f}"
+        )
+        print(
+            f"  {'':12s} process CPU us/request: off {cpu['off'] * 1e6:.0f}, on {cpu['on'] * 1e6:.0f}, off2 "
+            f"{cpu['off2'] * 1e6:.0f} (on/off {cpu['on'] / cpu['off']:.3f}, "
+            f"A/A {cpu['off2'] / cpu['off']:.3f}); "
             f"incidents written {writer.written - written_before}"
         )
     store = IncidentStore(tmp / "bench.sqlite")

@@ -311,15 +311,14 @@ class IncidentWriter:
         while True:
             item = self._queue.get()
             batch = [item]
-            # linger: the records of a burst of failures go into one transaction, and the thread wakes
-            # once per batch rather than once per record (each wake-up takes the GIL from the requests)
-            deadline = time.monotonic() + self._linger
+            # linger: the records of a burst of failures go into one transaction, and the thread wakes once
+            # per batch. It sleeps rather than waiting on the queue: a put then wakes no one, and the requests
+            # that keep failing meanwhile do not hand the GIL to this thread once each
+            if item is not _STOP and self._linger > 0:
+                time.sleep(self._linger)
             while len(batch) < self._max_batch and batch[-1] is not _STOP:
-                remaining = deadline - time.monotonic()
                 try:
-                    batch.append(
-                        self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
-                    )
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             stop = any(i is _STOP for i in batch)
@@ -327,6 +326,9 @@ class IncidentWriter:
             records: list[dict[str, Any]] = []
             afters: list[tuple[Callable[[dict[str, Any]], None], dict[str, Any]]] = []
             for job in jobs:
+                # give the GIL back between records: a request whose answer came in waits for one record
+                # at most, not for the interpreter's 5 ms switch interval
+                time.sleep(0)
                 with self._lock:
                     self._queued_bytes -= job.size
                 try:

@@ -29,6 +29,8 @@ def test_bench_incidents_prints_the_ratios_and_stays_within_its_bytes() -> None:
         line = next(x for x in text.splitlines() if x.strip().startswith(scenario))
         assert re.search(r"ratio on/off median \d+\.\d{3} mean \d+\.\d{3}", line), line
         assert re.search(r"A/A off2/off median \d+\.\d{3}", line), line
+        assert re.search(r"paired by round .*: on/off \d+\.\d{3}, A/A \d+\.\d{3}", line), line
+    assert text.count("process CPU us/request: off") == 2
     # 2 scenarios x 3 rounds (one warm-up) x 4 requests, all written; the burst's repeats are marked, and
     # every new failure has its skeleton
     m = re.search(r"store: (\d+) records \((\d+) repeats, (\d+) with a skeleton\), dropped 0, failed 0", text)
