@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -257,6 +260,39 @@ _SKELETON_FIELDS = frozenset(
 )
 
 
+# the fields a client sends the same on every request (Claude Code: 25 tools, a 12 KB system prompt): their
+# skeletons are remembered by the field's length and CRC-32 (a few entries: bounded, content-free)
+_REPEATED = ("tools", "system")
+_PARTS: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+_PARTS_ENTRIES = 16
+_PARTS_LOCK = threading.Lock()
+
+
+def _part(name: str, span: msgspec.Raw) -> Any:
+    data = bytes(span)
+    key = (name, len(data), zlib.crc32(data))
+    with _PARTS_LOCK:
+        if key in _PARTS:
+            _PARTS.move_to_end(key)
+            return _PARTS[key]
+    part = skeleton({name: orjson.loads(data)}, parsed_json=True).get(name)
+    with _PARTS_LOCK:
+        _PARTS[key] = part
+        while len(_PARTS) > _PARTS_ENTRIES:
+            _PARTS.popitem(last=False)
+    return part
+
+
+def _with_parts(skel: dict[str, Any], top: dict[str, msgspec.Raw]) -> dict[str, Any]:
+    """The skeleton given its ``tools`` and ``system`` (made apart, remembered)."""
+    for name in _REPEATED:
+        if name in top:
+            part = _part(name, top[name])
+            if part is not None:
+                skel[name] = part
+    return skel
+
+
 def _windowed_skeleton_source(
     raw: bytes, findings: Sequence[Any], error_message: str | None
 ) -> dict[str, Any]:
@@ -271,12 +307,12 @@ def _windowed_skeleton_source(
     except (msgspec.DecodeError, msgspec.ValidationError):  # not a JSON object, or messages not a list
         return skeleton(raw)
     parsed: dict[str, Any] = {
-        k: orjson.loads(bytes(v)) if k in _SKELETON_FIELDS else None
+        k: orjson.loads(bytes(v)) if k in _SKELETON_FIELDS and k not in _REPEATED else None
         for k, v in top.items()
         if k != "messages"
     }
     if spans is None:
-        out = skeleton(parsed, parsed_json=True)
+        out = _with_parts(skeleton(parsed, parsed_json=True), top)
         out["body_bytes"] = len(raw)
         return out
     n = len(spans)
@@ -294,7 +330,7 @@ def _windowed_skeleton_source(
                     break
     order = sorted(keep)
     parsed["messages"] = [orjson.loads(bytes(spans[i])) for i in order]
-    skel = skeleton(parsed, parsed_json=True)
+    skel = _with_parts(skeleton(parsed, parsed_json=True), top)
     for m in skel.get("messages") or ():
         if isinstance(m, dict) and isinstance(m.get("i"), int):
             m["i"] = order[m["i"]]
