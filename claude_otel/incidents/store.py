@@ -313,8 +313,8 @@ class IncidentWriter:
             # linger: the records of a burst of failures go into one transaction, and the thread wakes once
             # per batch. It sleeps rather than waiting on the queue: a put then wakes no one, and the requests
             # that keep failing meanwhile do not hand the GIL to this thread once each
-            if item is not _STOP and self._linger > 0:
-                time.sleep(self._linger)
+            if item is not _STOP and self._linger > 0 and self._queue.qsize() < self._max_batch - 1:
+                time.sleep(self._linger)  # (a full batch waiting already: no lingering)
             while len(batch) < self._max_batch and batch[-1] is not _STOP:
                 try:
                     batch.append(self._queue.get_nowait())

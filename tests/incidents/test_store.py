@@ -168,3 +168,27 @@ def test_one_large_write_stays_within_the_bytes_after_every_commit(tmp_path):
     assert 200 < store.rows < 1000
     assert store.query(limit=1)[0]["id"] == "inc00009999"
     store.close()
+
+
+LINGER = 1.0  # long enough for a loaded machine; the default is 50 ms
+
+
+def test_a_burst_of_records_is_written_in_one_transaction(tmp_path, monkeypatch):
+    """The writer lingers after the first record of a batch: records submitted together are built on its
+    thread and written by one insert (one transaction), not one each."""
+    batches: list[int] = []
+    real_insert = IncidentStore.insert
+
+    def insert(self, records):
+        records = list(records)
+        batches.append(len(records))
+        return real_insert(self, records)
+
+    monkeypatch.setattr(IncidentStore, "insert", insert)
+    writer = IncidentWriter(tmp_path / "burst.sqlite", linger=LINGER)
+    for i in range(20):  # failures a few milliseconds apart, like a burst of failing requests
+        assert writer.submit(lambda i=i: _record(i), 10)
+        time.sleep(0.005)
+    assert writer.flush(20)
+    assert batches == [20] and writer.written == 20
+    writer.close()
