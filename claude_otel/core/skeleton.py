@@ -143,10 +143,17 @@ def _tool(t: Any) -> dict:
     return out
 
 
-def skeleton(body: bytes | str | Mapping) -> dict:
-    """Content-free skeleton of a request body (see module doc). Never raises."""
+def skeleton(body: bytes | str | Mapping, *, parsed_json: bool = False) -> dict:
+    """Content-free skeleton of a request body (see module doc). Never raises.
+
+    ``parsed_json=True``: ``body`` is a mapping just decoded from JSON (plain dicts, lists, strings), taken
+    as it is without the JSON round trip a caller's mapping gets; ``body_bytes`` is then 0 (the caller
+    knows the size)."""
     try:
-        parsed, size, err = parse_body(body)
+        if parsed_json and isinstance(body, Mapping):
+            parsed, size, err = body, 0, None
+        else:
+            parsed, size, err = parse_body(body)
         if err is not None:
             return {"body_bytes": size, "parse_error": err}
         if not isinstance(parsed, Mapping):

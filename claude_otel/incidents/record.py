@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
 import orjson
 
 from claude_otel.core.client_label import parse_user_agent
@@ -248,31 +252,85 @@ def _is_prompt(message: Any) -> bool:
     )
 
 
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_SPANS = msgspec.json.Decoder(list[msgspec.Raw])
+# the top-level fields the skeleton reads (the others are kept by name only)
+_SKELETON_FIELDS = frozenset(
+    {"model", "stream", "max_tokens", "system", "thinking", "tool_choice", "container", "thread", "tools"}
+)
+
+
+# the fields a client sends the same on every request (Claude Code: 25 tools, a 12 KB system prompt): their
+# skeletons are remembered by the field's length and CRC-32 (a few entries: bounded, content-free)
+_REPEATED = ("tools", "system")
+_PARTS: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+_PARTS_ENTRIES = 16
+_PARTS_LOCK = threading.Lock()
+
+
+def _part(name: str, span: msgspec.Raw) -> Any:
+    data = bytes(span)
+    key = (name, len(data), zlib.crc32(data))
+    with _PARTS_LOCK:
+        if key in _PARTS:
+            _PARTS.move_to_end(key)
+            return _PARTS[key]
+    part = skeleton({name: orjson.loads(data)}, parsed_json=True).get(name)
+    with _PARTS_LOCK:
+        _PARTS[key] = part
+        while len(_PARTS) > _PARTS_ENTRIES:
+            _PARTS.popitem(last=False)
+    return part
+
+
+def _with_parts(skel: dict[str, Any], top: dict[str, msgspec.Raw]) -> dict[str, Any]:
+    """The skeleton given its ``tools`` and ``system`` (made apart, remembered)."""
+    for name in _REPEATED:
+        if name in top:
+            part = _part(name, top[name])
+            if part is not None:
+                skel[name] = part
+    return skel
+
+
 def _windowed_skeleton_source(
     raw: bytes, findings: Sequence[Any], error_message: str | None
 ) -> dict[str, Any]:
     """The skeleton of only the messages the record will show (first, around the failing one, the last,
-    and the last user prompt before the failing one), with their real indices: a 1,000-turn history costs
-    one parse, not a skeleton of every turn."""
+    and the last user prompt before the failing one), with their real indices. The body is split into
+    its top-level fields and its messages without building them (msgspec ``Raw`` spans, in C); only the
+    shown messages and the fields the skeleton reads are decoded: a 1,000-turn or 250 KB history costs
+    about a tenth of a parse, on the writer thread that shares the GIL with the requests."""
     try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        top = _TOP.decode(raw)
+        spans = _SPANS.decode(top["messages"]) if "messages" in top else None
+    except (msgspec.DecodeError, msgspec.ValidationError):  # not a JSON object, or messages not a list
         return skeleton(raw)
-    messages = parsed.get("messages") if isinstance(parsed, dict) else None
-    if not isinstance(messages, list) or len(messages) <= HEAD + TAIL + 2 * AROUND + 1:
-        return skeleton(parsed) if isinstance(parsed, dict) else skeleton(raw)
-    n = len(messages)
-    paths = [f.path for f in findings if f.severity == "error"]
-    fail_msg, _ = failing_index([*paths, error_message])
-    keep = set(range(HEAD)) | set(range(n - TAIL, n))
-    if fail_msg is not None and 0 <= fail_msg < n:
-        keep |= set(range(max(0, fail_msg - AROUND), min(n, fail_msg + AROUND + 1)))
-        for i in range(fail_msg - 1, -1, -1):
-            if _is_prompt(messages[i]):
-                keep.add(i)
-                break
+    parsed: dict[str, Any] = {
+        k: orjson.loads(bytes(v)) if k in _SKELETON_FIELDS and k not in _REPEATED else None
+        for k, v in top.items()
+        if k != "messages"
+    }
+    if spans is None:
+        out = _with_parts(skeleton(parsed, parsed_json=True), top)
+        out["body_bytes"] = len(raw)
+        return out
+    n = len(spans)
+    if n <= HEAD + TAIL + 2 * AROUND + 1:
+        keep = set(range(n))
+    else:
+        paths = [f.path for f in findings if f.severity == "error"]
+        fail_msg, _ = failing_index([*paths, error_message])
+        keep = set(range(HEAD)) | set(range(n - TAIL, n))
+        if fail_msg is not None and 0 <= fail_msg < n:
+            keep |= set(range(max(0, fail_msg - AROUND), min(n, fail_msg + AROUND + 1)))
+            for i in range(fail_msg - 1, -1, -1):
+                if _is_prompt(orjson.loads(bytes(spans[i]))):
+                    keep.add(i)
+                    break
     order = sorted(keep)
-    skel = skeleton({**parsed, "messages": [messages[i] for i in order]})
+    parsed["messages"] = [orjson.loads(bytes(spans[i])) for i in order]
+    skel = _with_parts(skeleton(parsed, parsed_json=True), top)
     for m in skel.get("messages") or ():
         if isinstance(m, dict) and isinstance(m.get("i"), int):
             m["i"] = order[m["i"]]

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from claude_otel.core import classify_error
-from claude_otel.sessions.key import SessionKey, current_conversation, repeat_signature, session_key
+from claude_otel.sessions.key import SessionKey, current_conversation, repeat_signature_of, session_key
 from claude_otel.sessions.metrics import get_session_metrics
 from claude_otel.sessions.table import SessionTable
 
@@ -204,7 +204,7 @@ class Forensics:
             cls = classify_error(body, status) if kind != "guard_block" else None
             category = category or (cls.category if cls is not None else "unclassified")
             key = pending.key()
-            signature = repeat_signature(pending.raw) if key is not None else None
+            signature = repeat_signature_of(pending.raw) if key is not None else None
             incident_id = new_incident_id()
             verdict = self.table.failure(
                 str(key) if key is not None else None,

@@ -3,8 +3,9 @@
 ``IncidentStore`` is the file (open, insert a batch, trim, query). ``IncidentWriter`` is the edge the
 request path talks to: ``submit()`` puts a job on a bounded queue (bounded in entries and in the bytes of
 request bodies it holds) and returns at once; one daemon thread builds the records (``build`` runs there,
-off the request path) and writes them in batches. Trouble (a full disk, a locked file, a full queue) is
-reported to ``on_trouble(reason, detail)`` and never raised.
+off the request path) and writes them in batches: it lingers ``linger`` seconds (50 ms) after the first
+job of a batch for more, then writes the batch in one transaction. Trouble (a full disk, a locked file, a
+full queue) is reported to ``on_trouble(reason, detail)`` and never raised.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 import orjson
 
 __all__ = ["IncidentStore", "IncidentWriter", "StoreLimits", "default_path", "open_readonly"]
+
+_ROW_OVERHEAD = 64  # bytes of a row besides its record: key, columns, index entries (roughly)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -67,13 +70,18 @@ class IncidentStore:
         self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: file shrinks on trim
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute(f"PRAGMA journal_size_limit = {int(self.limits.wal_bytes)}")
-        page = self.db.execute("PRAGMA page_size").fetchone()[0]
-        self.db.execute(f"PRAGMA wal_autocheckpoint = {max(16, int(self.limits.wal_bytes) // page)}")
+        # the WAL's share: at most a sixteenth of the bound (a small store keeps room for rows)
+        self._wal_bytes = max(64 * 1024, min(int(self.limits.wal_bytes), int(self.limits.max_bytes) // 16))
+        self.db.execute(f"PRAGMA journal_size_limit = {self._wal_bytes}")
+        self._page = page = self.db.execute("PRAGMA page_size").fetchone()[0]
+        self.db.execute(f"PRAGMA wal_autocheckpoint = {max(16, self._wal_bytes // page)}")
         self.db.executescript(_SCHEMA)
         self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
         self._last_age_trim = 0.0
-        self._batch_bytes = 0  # the largest batch written: room kept for the next one (file and WAL)
+        self._batch_bytes = 0  # the largest chunk written: room kept for the next one (file and WAL)
+        self._chunk_bytes = max(1, int(self.limits.max_bytes) // 32)
+        self.commits = 0
+        self.peak_bytes = self.file_bytes()  # the largest file + WAL seen after a commit or a trim
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -87,12 +95,14 @@ class IncidentStore:
         return total
 
     def _used_bytes(self) -> int:
-        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
-        free = self.db.execute("PRAGMA freelist_count").fetchone()[0]
-        size = self.db.execute("PRAGMA page_size").fetchone()[0]
-        return (pages - free) * size
+        # one statement (each costs the writer thread a GIL round trip, with cold caches between batches)
+        pages, free = self.db.execute("SELECT * FROM pragma_page_count(), pragma_freelist_count()").fetchone()
+        return (pages - free) * self._page
 
     def insert(self, records: Iterable[dict[str, Any]]) -> int:
+        """Write records, in chunks of at most ``max_bytes / 32`` each committed and followed by a trim:
+        however many records one call brings, the file and its WAL stay within ``max_bytes`` after every
+        commit (a single transaction of everything would grow the WAL past any bound)."""
         rows = [
             (
                 r["id"],
@@ -106,9 +116,19 @@ class IncidentStore:
             )
             for r in records
         ]
-        if not rows:
-            return 0
-        self._batch_bytes = max(self._batch_bytes, sum(len(r[7]) + 64 for r in rows))
+        cap = self._chunk_bytes
+        start = 0
+        while start < len(rows):
+            end, size = start, 0
+            while end < len(rows) and (end == start or size + len(rows[end][7]) + _ROW_OVERHEAD <= cap):
+                size += len(rows[end][7]) + _ROW_OVERHEAD
+                end += 1
+            self._commit(rows[start:end], size)
+            start = end
+        return len(rows)
+
+    def _commit(self, rows: list[tuple[Any, ...]], size: int) -> None:
+        self._batch_bytes = max(self._batch_bytes, size)
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.executemany("INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -117,9 +137,11 @@ class IncidentStore:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             raise
+        self.commits += 1
         self.rows += len(rows)
+        self.peak_bytes = max(self.peak_bytes, self.file_bytes())  # the high point: before the trim
         self.trim()
-        return len(rows)
+        self.peak_bytes = max(self.peak_bytes, self.file_bytes())
 
     def trim(self, now: float | None = None) -> None:
         """Keep within max_rows, max_bytes (oldest first) and max_age_seconds."""
@@ -135,7 +157,7 @@ class IncidentStore:
             deleted = True
         # the file's pages in use (not the file, which keeps free pages until vacuumed) against 80% of the
         # budget less the WAL's share: the rest is room for the WAL and the next batch
-        budget = int(lim.max_bytes * 0.8) - lim.wal_bytes - 2 * self._batch_bytes
+        budget = int(lim.max_bytes * 0.8) - self._wal_bytes - 2 * self._batch_bytes
         for _ in range(64):
             if self._used_bytes() <= budget or self.rows == 0:
                 break
@@ -144,7 +166,7 @@ class IncidentStore:
         if deleted:
             self.rows = self.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
             self.db.execute("PRAGMA incremental_vacuum")
-        if deleted or self._wal_size() > lim.wal_bytes:
+        if deleted or self._wal_size() > self._wal_bytes:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _wal_size(self) -> int:
@@ -231,12 +253,16 @@ class IncidentWriter:
         on_trouble: Callable[[str, str], None] = lambda reason, detail: None,
         max_queue: int = 1024,
         max_queue_bytes: int = 64 * 1024 * 1024,
+        linger: float = 0.05,
+        max_batch: int = 256,
     ) -> None:
         self.path = Path(path) if path is not None else None  # None: records go to ``after`` only
         self.limits = limits or StoreLimits()
         self._trouble = on_trouble
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._max_queue_bytes = max_queue_bytes
+        self._linger = linger
+        self._max_batch = max_batch
         self._queued_bytes = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -284,7 +310,12 @@ class IncidentWriter:
         while True:
             item = self._queue.get()
             batch = [item]
-            while len(batch) < 256:
+            # linger: the records of a burst of failures go into one transaction, and the thread wakes once
+            # per batch. It sleeps rather than waiting on the queue: a put then wakes no one, and the requests
+            # that keep failing meanwhile do not hand the GIL to this thread once each
+            if item is not _STOP and self._linger > 0 and self._queue.qsize() < self._max_batch - 1:
+                time.sleep(self._linger)  # (a full batch waiting already: no lingering)
+            while len(batch) < self._max_batch and batch[-1] is not _STOP:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
@@ -293,7 +324,14 @@ class IncidentWriter:
             jobs = [i for i in batch if i is not _STOP]
             records: list[dict[str, Any]] = []
             afters: list[tuple[Callable[[dict[str, Any]], None], dict[str, Any]]] = []
+            held = time.perf_counter()
             for job in jobs:
+                # give the GIL back between records once a millisecond has gone by: a request whose answer
+                # came in waits about that long, not the interpreter's 5 ms switch interval (and cheap
+                # records, a burst's repeats, do not pay a yield each)
+                if time.perf_counter() - held > 0.001:
+                    time.sleep(0)
+                    held = time.perf_counter()
                 with self._lock:
                     self._queued_bytes -= job.size
                 try:

@@ -24,6 +24,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
+import zlib
+from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +41,7 @@ __all__ = [
     "conversation",
     "current_conversation",
     "repeat_signature",
+    "repeat_signature_of",
     "session_key",
 ]
 
@@ -166,53 +170,171 @@ def session_key(header_get: Any, raw: bytes | None, conversation_id: str | None 
     return None
 
 
-def _block_shape(block: Any, out: list[Any]) -> None:
-    if not isinstance(block, dict):
-        out.append(type(block).__name__)
-        return
-    kind = block.get("type")
-    if kind in _SHED_TYPES:
-        return
-    out.append(kind if isinstance(kind, str) else "?")
-    for key in ("id", "tool_use_id", "name"):
-        v = block.get(key)
-        if isinstance(v, str):
-            out.append(v[:128])
-    for key in ("text", "thinking"):
-        v = block.get(key)
-        if isinstance(v, str):
-            out.append(len(v))
-    content = block.get("content")
-    if isinstance(content, list):
-        out.append([None])
-        for inner in content:
-            _block_shape(inner, out)
-    elif isinstance(content, str):
-        out.append(len(content))
+# -- the repeat signature ---------------------------------------------------------------------------
+#
+# One typed msgspec decode keeps only what the signature reads (roles, block types, ids, names, the text
+# and thinking strings for their lengths; tool inputs, signatures and the rest are skipped in C), then a
+# flat walk builds the shape. A body whose values do not fit the types (a block that is not an object, an
+# id that is not a string) goes the slow way (orjson, dicts), which builds the same shape from dicts.
+
+
+class _SBlock(msgspec.Struct, gc=False):
+    type: str | None = None
+    id: str | None = None
+    tool_use_id: str | None = None
+    name: str | None = None
+    text: str | None = None
+    thinking: str | None = None
+    content: str | list[_SBlock] | None = None
+
+
+class _SMessage(msgspec.Struct, gc=False):
+    role: str | None = None
+    content: str | list[_SBlock] | None = None
+
+
+class _SBody(msgspec.Struct, gc=False):
+    messages: list[_SMessage] = []
+
+
+_SIG = msgspec.json.Decoder(_SBody)
+
+
+def _len(v: str | None) -> int:
+    return -1 if v is None else len(v)
+
+
+def _blocks_fast(blocks: list[_SBlock], out: list[Any]) -> None:
+    for b in blocks:
+        kind = b.type
+        if kind in _SHED_TYPES:
+            continue
+        c = b.content
+        out.append(
+            (
+                kind,
+                b.id,
+                b.tool_use_id,
+                b.name,
+                _len(b.text),
+                _len(b.thinking),
+                -1 if c is None else len(c) if c.__class__ is str else -2,
+            )
+        )
+        if c.__class__ is list:
+            _blocks_fast(c, out)  # type: ignore[arg-type]
+            out.append(None)
+
+
+def _shape_fast(raw: bytes) -> list[Any] | None:
+    body = _SIG.decode(raw)
+    if not body.messages:
+        return None
+    shape: list[Any] = []
+    for m in body.messages:
+        role = m.role
+        if role == "system":
+            continue  # injected context (Claude Code's tool list reminder): rewritten when it sheds tools
+        c = m.content
+        if c.__class__ is list:
+            shape.append(role)
+            _blocks_fast(c, shape)  # type: ignore[arg-type]
+        else:
+            shape.append((role, _len(c)))  # type: ignore[arg-type]
+    return shape
+
+
+def _s(v: Any) -> str | None:
+    return v if v is None or isinstance(v, str) else "?"
+
+
+def _slen(v: Any) -> int:
+    return len(v) if isinstance(v, str) else -1
+
+
+def _blocks_slow(blocks: list[Any], out: list[Any]) -> None:
+    for b in blocks:
+        if not isinstance(b, dict):
+            out.append(("?", type(b).__name__))
+            continue
+        kind = _s(b.get("type"))
+        if kind in _SHED_TYPES:
+            continue
+        c = b.get("content")
+        out.append(
+            (
+                kind,
+                _s(b.get("id")),
+                _s(b.get("tool_use_id")),
+                _s(b.get("name")),
+                _slen(b.get("text")),
+                _slen(b.get("thinking")),
+                len(c) if isinstance(c, str) else -2 if isinstance(c, list) else -1 if c is None else -3,
+            )
+        )
+        if isinstance(c, list):
+            _blocks_slow(c, out)
+            out.append(None)
+
+
+def _shape_slow(raw: bytes) -> list[Any] | None:
+    peek = _peek(raw)
+    if peek is None or not peek.messages:
+        return None
+    shape: list[Any] = []
+    for span in peek.messages:
+        msg = orjson.loads(bytes(span))
+        if not isinstance(msg, dict):
+            shape.append("?")
+            continue
+        role = _s(msg.get("role"))
+        if role == "system":
+            continue
+        content = msg.get("content")
+        if isinstance(content, list):
+            shape.append(role)
+            _blocks_slow(content, shape)
+        else:
+            shape.append((role, len(content) if isinstance(content, str) else -1 if content is None else -3))
+    return shape
 
 
 def repeat_signature(raw: bytes | None) -> str | None:
     """A content-free digest of the conversation's structure (see the module doc). None when the body is
     not a Messages request. Never raises."""
+    if not raw:
+        return None
     try:
-        peek = _peek(raw)
-        if peek is None or not peek.messages:
-            return None
-        shape: list[Any] = []
-        for span in peek.messages:
-            msg = orjson.loads(bytes(span))
-            if not isinstance(msg, dict):
-                shape.append("?")
-                continue
-            if msg.get("role") == "system":
-                continue  # injected context (Claude Code's tool list reminder): rewritten when it sheds tools
-            shape.append(msg.get("role") if isinstance(msg.get("role"), str) else "?")
-            content = msg.get("content")
-            if isinstance(content, str):
-                shape.append(len(content))
-            elif isinstance(content, list):
-                for block in content:
-                    _block_shape(block, shape)
-        return _digest(orjson.dumps(shape))
+        try:
+            shape = _shape_fast(raw)
+        except (msgspec.ValidationError, RecursionError):
+            shape = _shape_slow(raw)
+        return _digest(orjson.dumps(shape)) if shape else None
     except Exception:
         return None
+
+
+_MEMO: OrderedDict[tuple[int, int], str | None] = OrderedDict()
+_MEMO_ENTRIES = 256  # about 40 KB: (length, crc32) -> a 24-character digest
+_MEMO_LOCK = threading.Lock()
+
+
+def repeat_signature_of(raw: bytes | None) -> str | None:
+    """``repeat_signature(raw)``, remembered for the last bodies seen by their length and CRC-32: a retry
+    that resends the same bytes (the common case) costs a checksum, not a walk of the conversation."""
+    if not raw:
+        return None
+    try:
+        fp = (len(raw), zlib.crc32(raw))
+    except Exception:
+        return repeat_signature(raw)
+    with _MEMO_LOCK:
+        if fp in _MEMO:
+            _MEMO.move_to_end(fp)
+            return _MEMO[fp]
+    sig = repeat_signature(raw)
+    with _MEMO_LOCK:
+        _MEMO[fp] = sig
+        while len(_MEMO) > _MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    return sig

@@ -145,3 +145,50 @@ def test_a_thousand_turn_history_gives_a_bounded_windowed_skeleton():
     assert any(m.get("failing") for m in skel["messages"])
     assert sum(m.get("elided", 0) for m in skel["messages"]) + len(shown) == 2004
     assert len(orjson.dumps(record)) < 64 * 1024
+
+
+def test_one_large_write_stays_within_the_bytes_after_every_commit(tmp_path):
+    """Ten times the bound in one call (what a long backlog hands the store): committed in chunks, each
+    followed by a trim, so the file and its WAL never pass the bound, seen from outside after every commit
+    (before its trim) and after every trim; the newest records are the ones kept."""
+    seen: list[int] = []
+
+    class Watched(IncidentStore):
+        def trim(self, now=None):
+            seen.append(self.file_bytes())  # right after a commit: the high point
+            super().trim(now)
+            seen.append(self.file_bytes())
+
+    limits = StoreLimits(max_rows=10**9, max_bytes=1024 * 1024)
+    store = Watched(tmp_path / "large.sqlite", limits)
+    records = [_record(i, ts=time.time() + i * 1e-3, pad=1000) for i in range(10_000)]  # ~10.9 MB
+    assert store.insert(records) == 10_000
+    assert store.commits >= 32 and len(seen) == 2 * store.commits
+    assert max(seen) <= limits.max_bytes and store.peak_bytes == max(seen)
+    assert 200 < store.rows < 1000
+    assert store.query(limit=1)[0]["id"] == "inc00009999"
+    store.close()
+
+
+LINGER = 1.0  # long enough for a loaded machine; the default is 50 ms
+
+
+def test_a_burst_of_records_is_written_in_one_transaction(tmp_path, monkeypatch):
+    """The writer lingers after the first record of a batch: records submitted together are built on its
+    thread and written by one insert (one transaction), not one each."""
+    batches: list[int] = []
+    real_insert = IncidentStore.insert
+
+    def insert(self, records):
+        records = list(records)
+        batches.append(len(records))
+        return real_insert(self, records)
+
+    monkeypatch.setattr(IncidentStore, "insert", insert)
+    writer = IncidentWriter(tmp_path / "burst.sqlite", linger=LINGER)
+    for i in range(20):  # failures a few milliseconds apart, like a burst of failing requests
+        assert writer.submit(lambda i=i: _record(i), 10)
+        time.sleep(0.005)
+    assert writer.flush(20)
+    assert batches == [20] and writer.written == 20
+    writer.close()
