@@ -5,9 +5,18 @@ events seen so far as ``(event, data)`` pairs. Lines may end in ``\\n``, ``\\r\\
 may split a line anywhere. Only the ``event`` and ``data`` fields are kept (``id``/``retry``/comments
 are ignored), as the Messages API uses no others. A single line longer than ``max_line_bytes`` is
 dropped (counted in ``oversized_lines``) instead of being buffered without bound.
+
+The complete lines of a chunk are cut into events at their blank lines with one C-level split; an event
+in the form the Messages API sends (``event: NAME`` then one ``data: ...`` line) is read with two
+slices, any other form goes through the line-by-line reading of the spec. ``drop`` names events that
+are not wanted (``content_block_delta``) unless their text contains one of the ``unless`` markers
+(``b"thinking_delta"``): they are counted in ``dropped`` and never sliced out nor returned. One
+``startswith`` each, after one scan of the chunk for the markers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 __all__ = ["SSEParser"]
 
@@ -29,16 +38,36 @@ _NAMES: dict[bytes, str] = {
 
 
 class SSEParser:
-    __slots__ = ("_buf", "_data", "_event", "_pending_cr", "events_seen", "max_line_bytes", "oversized_lines")
+    __slots__ = (
+        "_buf",
+        "_data",
+        "_drop",
+        "_event",
+        "_pending_cr",
+        "_unless",
+        "dropped",
+        "events_seen",
+        "max_line_bytes",
+        "oversized_lines",
+    )
 
-    def __init__(self, max_line_bytes: int = 8 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        max_line_bytes: int = 8 * 1024 * 1024,
+        drop: Iterable[str] = (),
+        unless: Iterable[bytes] = (),
+    ) -> None:
         self._buf = bytearray()
         self._event: bytes | None = None
         self._data: list[bytes] = []
         self._pending_cr = False
+        # "event: NAME\ndata:" of each event to drop, for one startswith() per event
+        self._drop = tuple(f"event: {name}\ndata:".encode() for name in drop) or None
+        self._unless = tuple(unless)
         self.max_line_bytes = max_line_bytes
         self.oversized_lines = 0
         self.events_seen = 0
+        self.dropped = 0  # events named in ``drop`` and left out (counted in events_seen too)
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
         """Consume ``chunk``; return the events completed by it (event name defaults to "message")."""
@@ -58,13 +87,30 @@ class SSEParser:
         buf = self._buf
         if buf:  # the rest of a line begun in an earlier chunk (bounded by max_line_bytes)
             buf += chunk
-            chunk = bytes(buf)
+            text = bytes(buf)
             buf.clear()
-        lines = chunk.split(b"\n")  # one C-level split; the last item is the unterminated rest
-        rest = lines.pop()
-        self._lines(lines, out)
-        if rest:
-            self._append_partial(rest)
+        else:
+            text = chunk
+        end = text.rfind(b"\n") + 1  # text[:end]: complete lines; text[end:]: the unterminated rest
+        pos = 0
+        if self._event is not None or self._data:  # inside an event: read its lines up to its end
+            if text[:1] == b"\n":
+                self._lines([b""], out)
+                pos = 1
+            else:
+                i = text.find(b"\n\n", 0, end)
+                if i < 0:
+                    self._lines(text[: end - 1].split(b"\n"), out)
+                    pos = end
+                else:
+                    lines = text[:i].split(b"\n")
+                    lines.append(b"")
+                    self._lines(lines, out)
+                    pos = i + 2
+        if pos < end:
+            self._events(text[pos:end] if pos or end < len(text) else text, out)
+        if end < len(text):
+            self._append_partial(text[end:])
         return out
 
     def close(self) -> list[tuple[str, bytes]]:
@@ -85,8 +131,68 @@ class SSEParser:
             return
         self._buf += part
 
+    def _events(self, text: bytes, out: list[tuple[str, bytes]]) -> None:
+        """Complete lines (``text`` ends with a line break) that begin at an event's start, with no event
+        begun: one C-level split at the blank lines, then one iteration per event (the hot loop)."""
+        blocks = text.split(b"\n\n")
+        last = blocks.pop()  # lines of an event not ended yet ("" when text ends with a blank line)
+        drop = self._drop
+        checked = False  # a marker is somewhere in the text: look for it in each event to drop
+        if drop is not None:
+            for marker in self._unless:  # one scan of the whole text instead of one per event
+                if marker in text:
+                    checked = True
+                    break
+        start = len(out)
+        seen = self.events_seen
+        names = _NAMES
+        fast = dropped = inner = 0
+        for block in blocks:
+            if drop is not None and block.startswith(drop):
+                if not checked:
+                    dropped += 1
+                    continue
+                for marker in self._unless:
+                    if marker in block:
+                        break
+                else:
+                    dropped += 1
+                    continue
+            n = block.count(b"\n")
+            inner += n
+            # the Messages API form: "event: NAME" and one "data: ..." line
+            if n == 1 and block.startswith(b"event:"):
+                nl = block.find(b"\n")
+                if block.startswith(b"data:", nl + 1):
+                    event = block[7:nl] if block[6:7] == b" " else block[6:nl]
+                    name = names.get(event) if event else "message"
+                    if name is None:
+                        name = event.decode("utf-8", "replace")
+                    out.append((name, block[nl + 7 :] if block[nl + 6 : nl + 7] == b" " else block[nl + 6 :]))
+                    fast += 1
+                    continue
+            lines = block.split(b"\n")
+            lines.append(b"")
+            self._lines(lines, out)
+        # a dropped event began "event: NAME\ndata:"; it was that one event only if that was its only line
+        # break, which holds for all of them iff the line breaks add up: else read the text line by line
+        if dropped and text.count(b"\n") - 2 * len(blocks) - last.count(b"\n") - inner != dropped:
+            del out[start:]
+            self.events_seen = seen
+            self._event, self._data = None, []
+            lines = text.split(b"\n")
+            lines.pop()  # "" after the final line break
+            self._lines(lines, out)
+            return
+        self.events_seen += fast + dropped
+        self.dropped += dropped
+        if last:
+            lines = last.split(b"\n")
+            lines.pop()
+            self._lines(lines, out)
+
     def _lines(self, lines: list[bytes], out: list[tuple[str, bytes]]) -> None:
-        """Process complete lines (the hot loop: one iteration per line, no call per line)."""
+        """Process complete lines, one iteration per line (events in any form the spec allows)."""
         event = self._event
         data = self._data
         for line in lines:
