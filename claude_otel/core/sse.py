@@ -91,6 +91,22 @@ class SSEParser:
             buf.clear()
         else:
             text = chunk
+            drop = self._drop
+            if (  # one whole event to drop, the usual chunk of a live stream: one startswith, two counts
+                drop is not None
+                and text.startswith(drop)
+                and text.endswith(b"\n\n")
+                and text.count(b"\n") == 3
+                and self._event is None
+                and not self._data
+            ):
+                for marker in self._unless:
+                    if marker in text:
+                        break
+                else:
+                    self.dropped += 1
+                    self.events_seen += 1
+                    return out
         end = text.rfind(b"\n") + 1  # text[:end]: complete lines; text[end:]: the unterminated rest
         pos = 0
         if self._event is not None or self._data:  # inside an event: read its lines up to its end
