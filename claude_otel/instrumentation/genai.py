@@ -23,6 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from claude_otel.core import normalize_model
 
+from .exemplars import count, observe
+
 __all__ = [
     "TOKEN_TYPES",
     "GenAIRecorder",
@@ -242,14 +244,14 @@ class GenAIRecorder:
         s = self._series
         usage = summary.usage
         duration = now - started
-        m.child(s.duration, (model_label, outcome)).observe(duration, exemplar)
+        observe(m.child(s.duration, (model_label, outcome)), duration, exemplar)
         first_token = summary.first_token_at
         if first_token is not None:
-            m.child(s.ttft, (model_label,)).observe(first_token - started, exemplar)
+            observe(m.child(s.ttft, (model_label,)), first_token - started, exemplar)
         if usage:
-            for kind, count in usage.items():  # a reported 0 too: a cache hit ratio of 0 is an answer
-                m.child(s.tokens, (model_label, kind)).inc(count, exemplar=exemplar)
-            m.child(s.input_tokens, (model_label,)).observe(input_total(usage), exemplar)
+            for kind, n in usage.items():  # a reported 0 too: a cache hit ratio of 0 is an answer
+                count(m.child(s.tokens, (model_label, kind)), exemplar, n)
+            observe(m.child(s.input_tokens, (model_label,)), input_total(usage), exemplar)
         otel = self._instruments()
         attrs = self._attributes(provider, model_label, request_model, summary.response_model)
         if error_type is not None:
@@ -278,7 +280,7 @@ class GenAIRecorder:
         """An error status (4xx/5xx): the duration to the response, with the outcome / error.type."""
         duration = perf_counter() - started
         m = self._metrics
-        m.child(self._series.duration, (model_label, outcome)).observe(duration, exemplar)
+        observe(m.child(self._series.duration, (model_label, outcome)), duration, exemplar)
         attrs = self._attributes(provider, model_label, request_model, None)
         attrs["error.type"] = error_type if error_type in _ERROR_TYPES else str(status)
         self._instruments().duration.record(duration, attrs)

@@ -34,7 +34,7 @@ from .errors import GuardError, guard_error
 from .genai import GenAIRecorder, stream_error_outcome, usage_attributes
 from .internal import InternalErrors
 from .matcher import Match, Matcher
-from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
+from .metrics import Metrics, count, get_metrics, observe, outcome_for_status, stop_reason_label
 from .observe import JSONObserver, ResponseSummary, SSEObserver
 from .state import StateStore
 from .tee import find_response, prefetch_async, prefetch_sync, replace_stream
@@ -362,7 +362,7 @@ class Instrumentation:
         outcome = outcome_for_status(status)
         exemplar = attempt.exemplar
         labels = (attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome)
-        m.child(m.requests, labels).inc(exemplar=exemplar)
+        count(m.child(m.requests, labels), exemplar)
         headers = response.headers
         recording = span.is_recording()
         if recording:
@@ -442,7 +442,7 @@ class Instrumentation:
     def _count_error(self, attempt: _Attempt, cls: Any, status: int, exemplar: Any, span: Span) -> None:
         status_class = "4xx" if status < 500 else "5xx"
         m = self.metrics
-        m.child(m.errors, (cls.category, attempt.predicted, status_class)).inc(exemplar=exemplar)
+        count(m.child(m.errors, (cls.category, attempt.predicted, status_class)), exemplar)
         if span.is_recording():
             attrs = {A.ERROR_TYPE: cls.error_type or str(status), A.ERROR_CATEGORY: cls.category}
             if status == 400:
@@ -484,7 +484,7 @@ class Instrumentation:
                 stream_outcome = "error_event"
                 cls = classify_error(summary.error_event, 200)
                 category = cls.category
-                m.child(m.errors, (cls.category, attempt.predicted, "stream")).inc(exemplar=exemplar)
+                count(m.child(m.errors, (cls.category, attempt.predicted, "stream")), exemplar)
                 log_attrs[A.ERROR_CATEGORY] = cls.category
                 self.forensics.on_stream_error(attempt, summary.error_event)
                 if cls.error_type:
@@ -494,7 +494,7 @@ class Instrumentation:
                 self.forensics.on_success(None, attempt, 200)
             else:
                 stream_outcome = "incomplete"
-            m.child(m.streams, (stream_outcome,)).inc(exemplar=exemplar)
+            count(m.child(m.streams, (stream_outcome,)), exemplar)
             log_attrs[A.STREAM_OUTCOME] = stream_outcome
         elif summary.too_large:
             self.internal("response_body_too_large")
@@ -502,8 +502,8 @@ class Instrumentation:
             self.internal("response_undecodable")
         record = summary.record
         if summary.stop_reason is not None or (summary.kind == "json" and summary.completed):
-            m.child(m.stop_reasons, (stop_reason_label(summary.stop_reason),)).inc(exemplar=exemplar)
-            m.resp_tool_use.observe(summary.tool_use_count, exemplar)
+            count(m.child(m.stop_reasons, (stop_reason_label(summary.stop_reason),)), exemplar)
+            observe(m.resp_tool_use, summary.tool_use_count, exemplar)
         if record is not None and (record.message_id or record.tool_use_ids):
             try:
                 self.state.put(record)
