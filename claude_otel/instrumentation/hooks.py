@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from time import perf_counter
+from types import CodeType
 from typing import Any
 
 from opentelemetry import trace
@@ -100,6 +101,7 @@ class Instrumentation:
         self.matcher = Matcher(config.extra_base_urls, config.provider)
         self.internal = InternalErrors(self._count_internal)
         self._otel_logger: Any = None
+        self._severity: tuple[Any, Any] = (None, None)  # SeverityNumber INFO, WARN (set with the logger)
         self.forensics = Forensics.from_config(config, self.metrics.registry, self.internal)
         self.genai = GenAIRecorder(self.metrics, config.meter_provider)
 
@@ -380,7 +382,7 @@ class Instrumentation:
             return
         module = attempt.module
         response_types = (module.Response,) if module is not None else ()
-        target = find_response(response.stream, response_types) if response_types else None
+        target = find_response(response.stream, response_types, skip=_HOOK_CODES) if response_types else None
         encoding = _content_encoding(headers)
         if status >= 400:
             body: bytes | None = None
@@ -529,18 +531,17 @@ class Instrumentation:
         try:
             logger = self._otel_logger
             if logger is None:
-                from opentelemetry._logs import get_logger
+                from opentelemetry._logs import SeverityNumber, get_logger
 
                 logger = self._otel_logger = get_logger(
                     "claude_otel", logger_provider=self.config.logger_provider
                 )
-            from opentelemetry._logs import SeverityNumber
-
+                self._severity = (SeverityNumber.INFO, SeverityNumber.WARN)
             parent = NonRecordingSpan(attempt.span.get_span_context())
             logger.emit(
                 context=trace.set_span_in_context(parent),
                 event_name=A.RESPONSE_EVENT,
-                severity_number=SeverityNumber.WARN if error else SeverityNumber.INFO,
+                severity_number=self._severity[error],
                 attributes=attrs,
             )
         except Exception as exc:
@@ -553,6 +554,16 @@ def make_hooks(**config: Any) -> Hooks:
 
 
 # --- small helpers -----------------------------------------------------------------------------------
+
+
+def _hook_codes() -> frozenset[Any]:
+    """The response hooks' own code objects: find_response passes over their frames (no Response there)."""
+    codes = {Instrumentation._on_response.__code__, Instrumentation.response_hook.__code__}
+    codes.update(c for c in Instrumentation.hooks.__code__.co_consts if isinstance(c, CodeType))
+    return frozenset(codes)
+
+
+_HOOK_CODES = _hook_codes()
 
 
 _SEND_DONE = ("send_request_body.complete", ".failed")
