@@ -10,12 +10,16 @@ The complete lines of a chunk are cut into events at their blank lines with one 
 in the form the Messages API sends (``event: NAME`` then one ``data: ...`` line) is read with two
 slices, any other form goes through the line-by-line reading of the spec. ``drop`` names events that
 are not wanted (``content_block_delta``) unless their text contains one of the ``unless`` markers
-(``b"thinking_delta"``): they are counted in ``dropped`` and never sliced out nor returned. One
-``startswith`` each, after one scan of the chunk for the markers.
+(``b"thinking_delta"``): they are counted in ``dropped`` and never sliced out nor returned. After one
+scan of the chunk for the markers, those in the API's form all go in one regular-expression pass when
+no marker is there (a live stream's text deltas: no Python step per delta), else with one ``startswith``
+and a marker test each. A dropped event is always one the line-by-line reading would have returned
+under that name (property-tested against it, cut anywhere).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 __all__ = ["SSEParser"]
@@ -42,6 +46,7 @@ class SSEParser:
         "_buf",
         "_data",
         "_drop",
+        "_drop_re",
         "_event",
         "_pending_cr",
         "_unless",
@@ -63,6 +68,8 @@ class SSEParser:
         self._pending_cr = False
         # "event: NAME\ndata:" of each event to drop, for one startswith() per event
         self._drop = tuple(f"event: {name}\ndata:".encode() for name in drop) or None
+        names = b"|".join(re.escape(name.encode()) for name in drop)
+        self._drop_re = re.compile(b"\n\nevent: (?:%s)\ndata:[^\n]*(?=\n\n)" % names) if names else None
         self._unless = tuple(unless)
         self.max_line_bytes = max_line_bytes
         self.oversized_lines = 0
@@ -150,24 +157,28 @@ class SSEParser:
     def _events(self, text: bytes, out: list[tuple[str, bytes]]) -> None:
         """Complete lines (``text`` ends with a line break) that begin at an event's start, with no event
         begun: one C-level split at the blank lines, then one iteration per event (the hot loop)."""
-        blocks = text.split(b"\n\n")
-        last = blocks.pop()  # lines of an event not ended yet ("" when text ends with a blank line)
         drop = self._drop
-        checked = False  # a marker is somewhere in the text: look for it in each event to drop
+        dropped = 0
         if drop is not None:
             for marker in self._unless:  # one scan of the whole text instead of one per event
                 if marker in text:
-                    checked = True
-                    break
+                    break  # look for the markers in each event to drop (below)
+            else:
+                # no marker: every event to drop in the API's form goes in one C-level pass (a blank
+                # line, "event: NAME", one "data:" line, up to the next blank line)
+                text, dropped = self._drop_re.subn(b"", b"\n\n" + text)  # type: ignore[union-attr]
+                if text.startswith(b"\n\n"):
+                    text = text[2:]
+                drop = None
+        blocks = text.split(b"\n\n")
+        last = blocks.pop()  # lines of an event not ended yet ("" when text ends with a blank line)
         start = len(out)
         seen = self.events_seen
         names = _NAMES
-        fast = dropped = inner = 0
+        fast = inner = 0
+        by_pattern = dropped  # (dropped by the pattern above: not part of the check below)
         for block in blocks:
             if drop is not None and block.startswith(drop):
-                if not checked:
-                    dropped += 1
-                    continue
                 for marker in self._unless:
                     if marker in block:
                         break
@@ -192,9 +203,12 @@ class SSEParser:
             self._lines(lines, out)
         # a dropped event began "event: NAME\ndata:"; it was that one event only if that was its only line
         # break, which holds for all of them iff the line breaks add up: else read the text line by line
-        if dropped and text.count(b"\n") - 2 * len(blocks) - last.count(b"\n") - inner != dropped:
+        if (
+            dropped > by_pattern
+            and text.count(b"\n") - 2 * len(blocks) - last.count(b"\n") - inner != dropped - by_pattern
+        ):
             del out[start:]
-            self.events_seen = seen
+            self.events_seen = seen  # (nothing was dropped by the pattern: drop was checked per event)
             self._event, self._data = None, []
             lines = text.split(b"\n")
             lines.pop()  # "" after the final line break
