@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["SSEParser"]
 
@@ -39,6 +40,17 @@ _NAMES: dict[bytes, str] = {
         "message",
     )
 }
+
+
+@lru_cache(maxsize=16)
+def _dropping(drop: tuple[str, ...]) -> tuple[tuple[bytes, ...] | None, re.Pattern[bytes] | None]:
+    """For the events named in ``drop``: their "event: NAME\\ndata:" starts (one startswith() per event)
+    and the pattern of such an event in the API's form, with the blank line before it (once per set)."""
+    if not drop:
+        return None, None
+    names = b"|".join(re.escape(name.encode()) for name in drop)
+    starts = tuple(f"event: {name}\ndata:".encode() for name in drop)
+    return starts, re.compile(b"\n\nevent: (?:%s)\ndata:[^\n]*(?=\n\n)" % names)
 
 
 class SSEParser:
@@ -66,10 +78,7 @@ class SSEParser:
         self._event: bytes | None = None
         self._data: list[bytes] = []
         self._pending_cr = False
-        # "event: NAME\ndata:" of each event to drop, for one startswith() per event
-        self._drop = tuple(f"event: {name}\ndata:".encode() for name in drop) or None
-        names = b"|".join(re.escape(name.encode()) for name in drop)
-        self._drop_re = re.compile(b"\n\nevent: (?:%s)\ndata:[^\n]*(?=\n\n)" % names) if names else None
+        self._drop, self._drop_re = _dropping(tuple(drop))
         self._unless = tuple(unless)
         self.max_line_bytes = max_line_bytes
         self.oversized_lines = 0
