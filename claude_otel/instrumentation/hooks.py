@@ -556,11 +556,12 @@ def make_hooks(**config: Any) -> Hooks:
 # --- small helpers -----------------------------------------------------------------------------------
 
 
-def _hook_codes() -> frozenset[Any]:
-    """The response hooks' own code objects: find_response passes over their frames (no Response there)."""
-    codes = {Instrumentation._on_response.__code__, Instrumentation.response_hook.__code__}
-    codes.update(c for c in Instrumentation.hooks.__code__.co_consts if isinstance(c, CodeType))
-    return frozenset(codes)
+def _hook_codes() -> frozenset[int]:
+    """The ids of the response hooks' own code objects (kept alive by the class for the process's life):
+    find_response passes over their frames (no Response there)."""
+    codes = [Instrumentation._on_response.__code__, Instrumentation.response_hook.__code__]
+    codes += [c for c in Instrumentation.hooks.__code__.co_consts if isinstance(c, CodeType)]
+    return frozenset(id(c) for c in codes)
 
 
 _HOOK_CODES = _hook_codes()
