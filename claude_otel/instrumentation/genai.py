@@ -23,6 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from claude_otel.core import normalize_model
 
+from .exemplars import count, observe
+
 __all__ = [
     "TOKEN_TYPES",
     "GenAIRecorder",
@@ -200,6 +202,7 @@ class GenAIRecorder:
         self._series: GenAISeries = metrics.genai
         self._meter_provider = meter_provider
         self._otel: _OTelInstruments | None = None
+        self._attr_cache: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
 
     def _instruments(self) -> _OTelInstruments:
         otel = self._otel
@@ -242,26 +245,46 @@ class GenAIRecorder:
         s = self._series
         usage = summary.usage
         duration = now - started
-        m.child(s.duration, (model_label, outcome)).observe(duration, exemplar)
+        observe(m.child(s.duration, (model_label, outcome)), duration, exemplar)
         first_token = summary.first_token_at
         if first_token is not None:
-            m.child(s.ttft, (model_label,)).observe(first_token - started, exemplar)
+            observe(m.child(s.ttft, (model_label,)), first_token - started, exemplar)
         if usage:
-            for kind, count in usage.items():  # a reported 0 too: a cache hit ratio of 0 is an answer
-                m.child(s.tokens, (model_label, kind)).inc(count, exemplar=exemplar)
-            m.child(s.input_tokens, (model_label,)).observe(input_total(usage), exemplar)
+            for kind, n in usage.items():  # a reported 0 too: a cache hit ratio of 0 is an answer
+                count(m.child(s.tokens, (model_label, kind)), exemplar, n)
+            observe(m.child(s.input_tokens, (model_label,)), input_total(usage), exemplar)
         otel = self._instruments()
-        attrs = self._attributes(provider, model_label, request_model, summary.response_model)
-        if error_type is not None:
-            attrs["error.type"] = error_type if error_type in _ERROR_TYPES else "_OTHER"
+        attrs, input_attrs, output_attrs = self._response_attributes(
+            provider, model_label, request_model, summary.response_model, error_type
+        )
         otel.duration.record(duration, attrs)
         if summary.first_chunk_at is not None:
             otel.first_chunk.record(summary.first_chunk_at - started, attrs)
         if usage:
-            attrs.pop("error.type", None)
-            otel.tokens.record(input_total(usage), {**attrs, "gen_ai.token.type": "input"})
+            otel.tokens.record(input_total(usage), input_attrs)
             if "output" in usage:
-                otel.tokens.record(usage["output"], {**attrs, "gen_ai.token.type": "output"})
+                otel.tokens.record(usage["output"], output_attrs)
+
+    def _response_attributes(
+        self, provider: str, model_label: str, request_model: Any, response_model: Any, error_type: Any
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The attributes of a response's duration, input tokens and output tokens (never mutated by the
+        instruments), kept for the few combinations a process sees: at most 64, of names of 64
+        characters at most (longer ones are built each time)."""
+        key = (provider, model_label, request_model, response_model, error_type)
+        hit = self._attr_cache.get(key)
+        if hit is not None:
+            return hit
+        attrs = self._attributes(provider, model_label, request_model, response_model)
+        tokens = {**attrs}
+        if error_type is not None:
+            attrs["error.type"] = error_type if error_type in _ERROR_TYPES else "_OTHER"
+        hit = (attrs, {**tokens, "gen_ai.token.type": "input"}, {**tokens, "gen_ai.token.type": "output"})
+        if all(not isinstance(v, str) or len(v) <= 64 for v in key):
+            if len(self._attr_cache) >= 64:
+                self._attr_cache.clear()
+            self._attr_cache[key] = hit
+        return hit
 
     def error(
         self,
@@ -278,7 +301,7 @@ class GenAIRecorder:
         """An error status (4xx/5xx): the duration to the response, with the outcome / error.type."""
         duration = perf_counter() - started
         m = self._metrics
-        m.child(self._series.duration, (model_label, outcome)).observe(duration, exemplar)
+        observe(m.child(self._series.duration, (model_label, outcome)), duration, exemplar)
         attrs = self._attributes(provider, model_label, request_model, None)
         attrs["error.type"] = error_type if error_type in _ERROR_TYPES else str(status)
         self._instruments().duration.record(duration, attrs)

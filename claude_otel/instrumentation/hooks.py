@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from time import perf_counter
+from types import CodeType
 from typing import Any
 
 from opentelemetry import trace
@@ -34,7 +35,7 @@ from .errors import GuardError, guard_error
 from .genai import GenAIRecorder, stream_error_outcome, usage_attributes
 from .internal import InternalErrors
 from .matcher import Match, Matcher
-from .metrics import Metrics, get_metrics, outcome_for_status, stop_reason_label
+from .metrics import Metrics, count, get_metrics, observe, outcome_for_status, stop_reason_label
 from .observe import JSONObserver, ResponseSummary, SSEObserver
 from .state import StateStore
 from .tee import find_response, prefetch_async, prefetch_sync, replace_stream
@@ -100,6 +101,7 @@ class Instrumentation:
         self.matcher = Matcher(config.extra_base_urls, config.provider)
         self.internal = InternalErrors(self._count_internal)
         self._otel_logger: Any = None
+        self._severity: tuple[Any, Any] = (None, None)  # SeverityNumber INFO, WARN (set with the logger)
         self.forensics = Forensics.from_config(config, self.metrics.registry, self.internal)
         self.genai = GenAIRecorder(self.metrics, config.meter_provider)
 
@@ -362,7 +364,7 @@ class Instrumentation:
         outcome = outcome_for_status(status)
         exemplar = attempt.exemplar
         labels = (attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome)
-        m.child(m.requests, labels).inc(exemplar=exemplar)
+        count(m.child(m.requests, labels), exemplar)
         headers = response.headers
         recording = span.is_recording()
         if recording:
@@ -380,7 +382,7 @@ class Instrumentation:
             return
         module = attempt.module
         response_types = (module.Response,) if module is not None else ()
-        target = find_response(response.stream, response_types) if response_types else None
+        target = find_response(response.stream, response_types, skip=_HOOK_CODES) if response_types else None
         encoding = _content_encoding(headers)
         if status >= 400:
             body: bytes | None = None
@@ -442,7 +444,7 @@ class Instrumentation:
     def _count_error(self, attempt: _Attempt, cls: Any, status: int, exemplar: Any, span: Span) -> None:
         status_class = "4xx" if status < 500 else "5xx"
         m = self.metrics
-        m.child(m.errors, (cls.category, attempt.predicted, status_class)).inc(exemplar=exemplar)
+        count(m.child(m.errors, (cls.category, attempt.predicted, status_class)), exemplar)
         if span.is_recording():
             attrs = {A.ERROR_TYPE: cls.error_type or str(status), A.ERROR_CATEGORY: cls.category}
             if status == 400:
@@ -484,7 +486,7 @@ class Instrumentation:
                 stream_outcome = "error_event"
                 cls = classify_error(summary.error_event, 200)
                 category = cls.category
-                m.child(m.errors, (cls.category, attempt.predicted, "stream")).inc(exemplar=exemplar)
+                count(m.child(m.errors, (cls.category, attempt.predicted, "stream")), exemplar)
                 log_attrs[A.ERROR_CATEGORY] = cls.category
                 self.forensics.on_stream_error(attempt, summary.error_event)
                 if cls.error_type:
@@ -494,7 +496,7 @@ class Instrumentation:
                 self.forensics.on_success(None, attempt, 200)
             else:
                 stream_outcome = "incomplete"
-            m.child(m.streams, (stream_outcome,)).inc(exemplar=exemplar)
+            count(m.child(m.streams, (stream_outcome,)), exemplar)
             log_attrs[A.STREAM_OUTCOME] = stream_outcome
         elif summary.too_large:
             self.internal("response_body_too_large")
@@ -502,8 +504,8 @@ class Instrumentation:
             self.internal("response_undecodable")
         record = summary.record
         if summary.stop_reason is not None or (summary.kind == "json" and summary.completed):
-            m.child(m.stop_reasons, (stop_reason_label(summary.stop_reason),)).inc(exemplar=exemplar)
-            m.resp_tool_use.observe(summary.tool_use_count, exemplar)
+            count(m.child(m.stop_reasons, (stop_reason_label(summary.stop_reason),)), exemplar)
+            observe(m.resp_tool_use, summary.tool_use_count, exemplar)
         if record is not None and (record.message_id or record.tool_use_ids):
             try:
                 self.state.put(record)
@@ -529,18 +531,17 @@ class Instrumentation:
         try:
             logger = self._otel_logger
             if logger is None:
-                from opentelemetry._logs import get_logger
+                from opentelemetry._logs import SeverityNumber, get_logger
 
                 logger = self._otel_logger = get_logger(
                     "claude_otel", logger_provider=self.config.logger_provider
                 )
-            from opentelemetry._logs import SeverityNumber
-
+                self._severity = (SeverityNumber.INFO, SeverityNumber.WARN)
             parent = NonRecordingSpan(attempt.span.get_span_context())
             logger.emit(
                 context=trace.set_span_in_context(parent),
                 event_name=A.RESPONSE_EVENT,
-                severity_number=SeverityNumber.WARN if error else SeverityNumber.INFO,
+                severity_number=self._severity[error],
                 attributes=attrs,
             )
         except Exception as exc:
@@ -553,6 +554,17 @@ def make_hooks(**config: Any) -> Hooks:
 
 
 # --- small helpers -----------------------------------------------------------------------------------
+
+
+def _hook_codes() -> frozenset[int]:
+    """The ids of the response hooks' own code objects (kept alive by the class for the process's life):
+    find_response passes over their frames (no Response there)."""
+    codes = [Instrumentation._on_response.__code__, Instrumentation.response_hook.__code__]
+    codes += [c for c in Instrumentation.hooks.__code__.co_consts if isinstance(c, CodeType)]
+    return frozenset(id(c) for c in codes)
+
+
+_HOOK_CODES = _hook_codes()
 
 
 _SEND_DONE = ("send_request_body.complete", ".failed")

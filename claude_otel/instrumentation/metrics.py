@@ -9,6 +9,7 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
 
 from .clients import CLIENTS
+from .exemplars import count, observe
 from .genai import GenAISeries
 from .internal import INTERNAL_REASONS
 
@@ -20,9 +21,11 @@ __all__ = [
     "STOP_REASONS",
     "STREAM_OUTCOMES",
     "Metrics",
+    "count",
     "get_metrics",
     "get_registry",
     "multiprocess_enabled",
+    "observe",
     "outcome_for_status",
     "start_metrics_server",
 ]

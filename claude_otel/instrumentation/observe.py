@@ -21,6 +21,8 @@ from .genai import read_usage
 
 __all__ = ["ErrorBodyObserver", "JSONObserver", "ResponseSummary", "SSEObserver"]
 
+_KEEP_DELTAS = (b"thinking_delta", b"signature_delta")
+
 
 @dataclass
 class ResponseSummary:
@@ -44,7 +46,9 @@ class ResponseSummary:
 
 class SSEObserver:
     def __init__(self) -> None:
-        self._parser = SSEParser()
+        # text and input deltas (the bulk of a stream) are dropped by the parser unsliced; thinking and
+        # signature deltas are kept for the digests
+        self._parser = SSEParser(drop=("content_block_delta",), unless=_KEEP_DELTAS)
         self.summary = ResponseSummary(kind="sse")
         self._tool_ids: list[str] = []
         self._server_ids: list[str] = []
@@ -56,12 +60,14 @@ class SSEObserver:
         if s.first_chunk_at is None:
             s.first_chunk_at = perf_counter()
         s.bytes_seen += len(chunk)
-        for event, data in self._parser.feed(chunk):
-            # the bulk of a stream is text and input deltas: skipped here, without a call per event
-            if event != "content_block_delta" or b"thinking_delta" in data or b"signature_delta" in data:
-                self._event(event, data)
-            if s.first_token_at is None and event == "content_block_delta":
-                s.first_token_at = perf_counter()
+        parser = self._parser
+        events = parser.feed(chunk)
+        if s.first_token_at is None and (
+            parser.dropped or any(event == "content_block_delta" for event, _ in events)
+        ):
+            s.first_token_at = perf_counter()
+        for event, data in events:
+            self._event(event, data)
 
     def close(self) -> ResponseSummary:
         for event, data in self._parser.close():

@@ -9,7 +9,7 @@ bytes always flow.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -118,15 +118,26 @@ def tee_classes(module: ModuleType) -> tuple[type, type]:
     return SyncTee, AsyncTee
 
 
-def find_response(stream: Any, response_types: tuple[type, ...], max_depth: int = 6) -> Any | None:
-    """The Response object (in a caller's frame) whose ``.stream`` is ``stream``; identity only."""
+def find_response(
+    stream: Any, response_types: tuple[type, ...], max_depth: int = 6, skip: Container[int] = ()
+) -> Any | None:
+    """The Response object (in a caller's frame) whose ``.stream`` is ``stream``; identity only.
+    Frames whose code object's ``id()`` is in ``skip`` (the hooks' own, which live as long as the process:
+    no Response there) are passed over without building their locals. (Ids: hashing a code object hashes
+    its bytecode and constants, every time.)"""
     frame = sys._getframe(1)
     depth = 0
     try:
         while frame is not None and depth < max_depth:
-            for value in frame.f_locals.values():
+            if id(frame.f_code) not in skip:
+                local = frame.f_locals
+                # the httpx instrumentation's name for it first: the other locals need not be looked at
+                value = local.get("response")
                 if isinstance(value, response_types) and getattr(value, "stream", None) is stream:
                     return value
+                for value in local.values():
+                    if isinstance(value, response_types) and getattr(value, "stream", None) is stream:
+                        return value
             frame = frame.f_back
             depth += 1
     finally:

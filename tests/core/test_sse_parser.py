@@ -99,3 +99,78 @@ def test_an_oversized_line_is_dropped_and_the_stream_goes_on() -> None:
     got += parser.feed(b"\n\nevent: b\ndata: ok\n\n")
     assert got == [("b", b"ok")]
     assert parser.oversized_lines == 1
+
+
+# --- dropping events the caller does not want (the observer's text and input deltas) ------------------
+
+DROP = ("content_block_delta",)
+UNLESS = (b"thinking_delta", b"signature_delta")
+EVENT = st.sampled_from(
+    [
+        b'event: content_block_delta\ndata: {"delta": {"type": "text_delta", "text": "hi"}}\n\n',
+        b'event: content_block_delta\ndata: {"delta": {"type": "thinking_delta"}}\n\n',
+        b'event: content_block_delta\ndata: {"delta": {"type": "signature_delta"}}\n\n',
+        b"event: content_block_delta\ndata: a\ndata: b\n\n",  # two data lines: not the API's form
+        b"event: content_block_delta\ndata: x\nevent: message_start\n\n",  # renamed by a later line
+        b"event: content_block_delta\n\n",  # no data: no event
+        b"event:content_block_delta\ndata: no space\n\n",
+        b'event: message_start\ndata: {"message": {}}\n\n',
+        b"event: ping\ndata: {}\n\n",
+        b'event: error\ndata: {"error": {"type": "overloaded_error"}}\n\n',
+        b"data: nameless\n\n",
+        b"\n",
+        b": comment\n",
+    ]
+)
+
+
+def _kept(events: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """What a caller dropping text/input deltas must still get: every other event, in order."""
+    return [
+        (name, data)
+        for name, data in events
+        if name != "content_block_delta" or any(m in data for m in UNLESS)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(EVENT, st.tuples(LINE, EOL).map(b"".join)), max_size=40),
+    st.lists(st.integers(min_value=1, max_value=90), max_size=60),
+)
+def test_dropping_parser_keeps_every_other_event(parts: list[bytes], cuts: list[int]) -> None:
+    raw = b"".join(parts)
+    parser, got, pos = SSEParser(drop=DROP, unless=UNLESS), [], 0
+    for n in cuts:
+        got += parser.feed(raw[pos : pos + n])
+        pos += n
+    got += parser.feed(raw[pos:])
+    got += parser.close()
+    reference = reference_events(raw)
+    assert _kept(got) == _kept(reference)
+    # only text/input deltas are dropped; every event returned is one of the stream's
+    assert len(got) + parser.dropped == len(reference) == parser.events_seen
+    assert all(e in reference for e in got)
+
+
+def test_an_event_cut_at_every_byte_gives_the_same_events() -> None:
+    raw = b"".join(
+        [
+            b'event: message_start\ndata: {"message": {"id": "msg_1"}}\n\n',
+            b'event: content_block_delta\ndata: {"delta": {"type": "text_delta", "text": "a"}}\n\n',
+            b'event: content_block_delta\ndata: {"delta": {"type": "thinking_delta"}}\n\n',
+            b'event: content_block_start\ndata: {"content_block": {"type": "tool_use", "id": "t"}}\n\n',
+            b'event: error\ndata: {"error": {"type": "overloaded_error"}}\n\n',
+        ]
+    )
+    whole = reference_events(raw)
+    for crlf in (False, True):
+        stream = raw.replace(b"\n", b"\r\n") if crlf else raw
+        for i in range(len(stream) + 1):
+            for j in (i, min(len(stream), i + 1), min(len(stream), i + 7)):
+                parser = SSEParser(drop=DROP, unless=UNLESS)
+                got = parser.feed(stream[:i]) + parser.feed(stream[i:j]) + parser.feed(stream[j:])
+                got += parser.close()
+                # the text delta is dropped unless a cut falls inside it (then it comes back, unharmed)
+                assert _kept(got) == _kept(whole), (crlf, i, j)
+                assert len(got) + parser.dropped == len(whole) == parser.events_seen

@@ -178,3 +178,27 @@ def test_a_400_is_timed_with_its_outcome_and_error_type(setup: Any) -> None:
     assert m.value("claude_otel_tokens_total") == 0
     durations = _points(setup.otel_reader, "gen_ai.client.operation.duration")
     assert [p.attributes["error.type"] for p in durations] == ["invalid_request_error"]
+
+
+def test_a_mid_stream_error_times_the_duration_with_its_type_and_counts_tokens_without(setup: Any) -> None:
+    """A stream that ends with ``event: error`` after message_start (usage known), then a good one: the
+    first duration carries error.type, no token point does, and the good call's duration has none."""
+    msgs = [{"role": "user", "content": "hi"}]
+    with (
+        pytest.raises(anthropic.APIStatusError),
+        setup.sdk.messages.stream(
+            model=MODELS[0], max_tokens=10, messages=msgs, extra_headers={"x-mock-fault": "stream_error"}
+        ) as stream,
+    ):
+        stream.get_final_message()
+    with setup.sdk.messages.stream(model=MODELS[0], max_tokens=10, messages=msgs) as stream:
+        stream.get_final_message()
+    m = setup.metrics
+    assert m.value("claude_otel_operation_duration_seconds_count", model=MODELS[0], outcome="overloaded") == 1
+    assert m.value("claude_otel_operation_duration_seconds_count", model=MODELS[0], outcome="ok") == 1
+    durations = _points(setup.otel_reader, "gen_ai.client.operation.duration")
+    assert sorted(str(p.attributes.get("error.type")) for p in durations) == ["None", "overloaded_error"]
+    assert all(p.count == 1 for p in durations)
+    tokens = _points(setup.otel_reader, "gen_ai.client.token.usage")
+    assert tokens and all("error.type" not in p.attributes for p in tokens)
+    assert {p.attributes["gen_ai.token.type"]: p.count for p in tokens} == {"input": 2, "output": 2}

@@ -35,12 +35,51 @@ def test_exemplars_carry_the_trace_id(double: Double, instrumented: Any) -> None
     assert req.exemplar.labels["trace_id"] == format(span.context.trace_id, "032x")
     assert req.exemplar.labels["span_id"] == format(span.context.span_id, "016x")
     # the request's shape histograms and the response's stop reason point at the same attempt
-    for name in ("claude_otel_request_messages_bucket", "claude_otel_response_stop_reasons_total"):
+    # (and the GenAI series of the response: tokens, duration, context size)
+    for name in (
+        "claude_otel_request_messages_bucket",
+        "claude_otel_response_stop_reasons_total",
+        "claude_otel_response_tool_use_blocks_bucket",
+        "claude_otel_tokens_total",
+        "claude_otel_operation_duration_seconds_bucket",
+        "claude_otel_request_input_tokens_bucket",
+    ):
         with_exemplar = [s for s in samples if s.name == name and s.exemplar is not None]
         assert with_exemplar, name
         assert {s.exemplar.labels["trace_id"] for s in with_exemplar} == {req.exemplar.labels["trace_id"]}
     # the classic text format (what Prometheus scrapes by default) still parses
     assert instrumented.metrics.value("claude_otel_requests_total") == 1
+
+
+def test_exemplar_updates_expose_what_the_public_methods_expose() -> None:
+    """exemplars.count/observe (no per-call validation) against Counter.inc/Histogram.observe: the same
+    OpenMetrics page, values, buckets and exemplars (timestamps aside)."""
+    import re
+
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+    from prometheus_client.openmetrics.exposition import generate_latest
+
+    from claude_otel.instrumentation.exemplars import count, observe
+
+    exemplar = {"trace_id": "0af7651916cd43dd8448eb211c80319c", "span_id": "b7ad6b7169203331"}
+    pages = []
+    for fast in (True, False):
+        r = CollectorRegistry()
+        c = Counter("c", "c", ("k",), registry=r)
+        h = Histogram("h", "h", ("k",), registry=r, buckets=(1, 5, 10))
+        for amount in (0, 3, 7.5, 40):
+            for ex in (exemplar, None):
+                if fast:
+                    count(c.labels("a"), ex, amount)
+                    observe(h.labels("a"), amount, ex)
+                else:
+                    c.labels("a").inc(amount, exemplar=ex)
+                    h.labels("a").observe(amount, ex)
+        # timestamps aside (the exemplars' and the _created samples')
+        pages.append(re.sub(rb"\d{10}\.\d+|\d\.\d+e\+09", b"T", generate_latest(r)))
+    assert pages[0] == pages[1]
+    assert pages[0].count(b"trace_id=") == 5  # the counter's and each bucket's (le=1, 5, 10, +Inf)
+    assert b'h_sum{k="a"} 101.0' in pages[0] and b'h_count{k="a"} 8.0' in pages[0]
 
 
 def test_label_values_come_from_fixed_sets(double: Double, instrumented: Any) -> None:
