@@ -278,7 +278,7 @@ def _decoded_request_checks(
     span = req.tools
     tools = None if span is UNSET else check_tools_span(span, out.provider)  # by bytes: one memcmp
     temperature = req.temperature
-    key = request_key(  # bounded in bytes: a digest of the variable-size parts, None when they are large
+    key = request_key(  # the settings' own bytes, bounded: None when they are large
         (
             out.provider,
             req.max_tokens,

@@ -62,8 +62,9 @@ class Checkpoint:
         self.req = req
         self.prefix = prefix  # offset of messages.at in body; 0 while the layout is unknown
         self.tail = tail  # body from the `]` closing the messages array on
-        # what it keeps alive: the body, and about as much again in decoded strings and structs
-        self.cost = 2 * len(body) + 4096
+        # what it keeps alive: the body, the buffer its Raw spans point into (the body, or the body less a
+        # known tools[] span: see schema.KNOWN_TOOLS), and about as much again in decoded strings and structs
+        self.cost = 3 * len(body) + 4096
 
 
 SEEN = Checkpoint(b"", -1, WalkState(), None, 0, b"")  # a conversation's first request: only its key
