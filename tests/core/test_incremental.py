@@ -113,6 +113,27 @@ def test_a_changed_byte_anywhere_in_the_compared_prefix_is_caught() -> None:
     assert conversations.MEMORY.resumed == resumed  # never resumed from a prefix that differs
 
 
+def test_resumable_tells_which_requests_will_resume() -> None:
+    """conversations.resumable (what the overlap mode asks before handing a body to its thread) says yes
+    exactly when analyze() then resumes: not for a new conversation, its second request, a changed byte
+    in the prefix or in the bytes after the messages, a str body."""
+    first, second, third = _session_pair()
+    assert not conversations.resumable(first)
+    analyze(first)
+    assert not conversations.resumable(second)  # (only noted: no checkpoint yet)
+    analyze(second)
+    cp = next(iter(conversations.MEMORY._entries.values()))
+    assert conversations.resumable(third)
+    assert not conversations.resumable(third, "bedrock")  # another provider: another conversation
+    assert not conversations.resumable(third.decode())
+    for pos in (1500, cp.prefix // 2, cp.prefix - 1, len(third) - 10):
+        edited = third[:pos] + (b"Q" if third[pos : pos + 1] != b"Q" else b"R") + third[pos + 1 :]
+        assert not conversations.resumable(edited)
+    resumed = conversations.MEMORY.resumed
+    incremental(third)
+    assert conversations.MEMORY.resumed == resumed + 1
+
+
 def test_an_id_changed_deep_in_the_prefix_gives_the_cold_finding() -> None:
     first, second, third = _session_pair()
     analyze(first)
