@@ -269,7 +269,8 @@ def _no_memory(fn: Callable[[], object]) -> Callable[[], object]:
 def real_client_rows(budget: float, rounds: int) -> None:
     """Claude Code-shaped bodies (and the recorded corpus): each as a request of a conversation this
     process has not seen before. "analyze" runs without the conversation memory (the fast path); "+memory"
-    with it, forgotten before every call (a new conversation: lookup, checkpoint, bookkeeping)."""
+    with it, forgotten before every call (a new conversation: the lookup, its key noted; bodies under
+    conversations.MIN_BYTES never reach the memory, so the bookkeeping figure leaves them out)."""
     rows = [*cc.corpus(), *cc.bodies()]
     print(
         f"\nClaude Code-shaped and real-client bodies ({len(cc.corpus())} recorded in {cc.CORPUS_DIR.name}/)"
@@ -295,7 +296,8 @@ def real_client_rows(budget: float, rounds: int) -> None:
             mem_t = min(mem_t, best_of(fresh, budget))
         group = name.split("/")[0] if "/" in name else "generated (claude_code_bodies.py)"
         ratios.setdefault(group, []).append(an_t / loads_t)
-        overheads.append(mem_t / an_t)
+        if len(raw) >= conversations.MIN_BYTES:  # (smaller bodies never reach the memory)
+            overheads.append(mem_t / an_t)
         print(
             f"{(name + fast)[:34]:<34} {len(raw):>9,} {fmt_t(loads_t):>13} {fmt_t(an_t):>13}"
             f" {an_t / loads_t:>6.2f} {fmt_t(mem_t):>13} {mem_t / loads_t:>6.2f}"
@@ -306,7 +308,8 @@ def real_client_rows(budget: float, rounds: int) -> None:
         print(f"{group}: {len(rs)} bodies, median ratio {rs[len(rs) // 2]:.2f}, worst {rs[-1]:.2f}{target}")
     overheads.sort()
     print(
-        f"memory bookkeeping for a new conversation: median {overheads[len(overheads) // 2]:.3f}x,"
+        f"memory bookkeeping for a new conversation ({len(overheads)} bodies of"
+        f" {conversations.MIN_BYTES // 1024} KB or more): median {overheads[len(overheads) // 2]:.3f}x,"
         f" worst {overheads[-1]:.3f}x (target <= 1.05)"
     )
 

@@ -220,10 +220,11 @@ def _fast_remembered(
     req = decode_request(body)
     if req is None:
         return None
-    if cp is None:  # a conversation not seen before: remembered as seen, nothing more (most stay short)
+    if cp is None and key not in memory.seen:
+        # a new conversation: its key noted, nothing more (most conversations stay short)
         if _analyze_decoded(req, shape, out, betas) is None:
             return None
-        memory.put(key, conversations.SEEN)
+        memory.seen.add(key)
         return req
     # its second request (or one that did not continue the last): checkpoint and layout for the next
     save_at = conversations.checkpoint_index(req.messages)
@@ -234,6 +235,7 @@ def _fast_remembered(
         found = conversations.layout(body, len(req.messages), save_at)
         prefix, tail = found if found is not None else (0, b"")
         memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail))
+        memory.seen.discard(key)
     return req
 
 

@@ -67,6 +67,45 @@ class Checkpoint:
         self.cost = 3 * len(body) + 4096
 
 
+class SeenKeys:
+    """The keys of conversations seen once (their first request: only noted, nothing saved), apart from
+    the checkpoints so that a new conversation's bookkeeping takes no lock and evicts no checkpoint.
+    A plain dict (each operation atomic under the GIL), oldest out first, bounded in entries and bytes:
+    a key is a small int, so an entry costs about _SEEN_ENTRY_BYTES (the int and the dict's slot)."""
+
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 1024 * 1024) -> None:
+        self.max_entries = max(0, min(max_entries, max_bytes // _SEEN_ENTRY_BYTES))
+        self._keys: dict[int, None] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._keys
+
+    def add(self, key: int) -> None:
+        keys = self._keys
+        if len(keys) >= self.max_entries:
+            try:
+                del keys[next(iter(keys))]  # the oldest (another thread may have changed the dict)
+            except (KeyError, RuntimeError, StopIteration):
+                keys.clear()
+            if len(keys) >= self.max_entries:
+                if not self.max_entries:
+                    return
+                keys.clear()
+        keys[key] = None
+
+    def discard(self, key: int) -> None:
+        self._keys.pop(key, None)
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+_SEEN_ENTRY_BYTES = 100  # a 64-bit int (32 bytes) and its slot in a dict's tables (~3 x 8, plus growth)
+
+
 SEEN = Checkpoint(b"", -1, WalkState(), None, 0, b"")  # a conversation's first request: only its key
 
 
@@ -80,6 +119,7 @@ class ConversationMemory:
         self.resumed = 0  # analyses that walked only what followed a checkpoint (tests, benchmarks)
         self._entries: OrderedDict[Any, Checkpoint] = OrderedDict()
         self._lock = threading.Lock()  # the analysis runs on the application's threads and the worker
+        self.seen = SeenKeys()  # conversations seen once: their key only (no lock, no checkpoint evicted)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -104,13 +144,16 @@ class ConversationMemory:
         with self._lock:
             self._entries.clear()
             self.bytes = self.resumed = 0
+        self.seen.clear()
 
 
 MEMORY = ConversationMemory()
 
 
-def key_of(body: bytes, provider: str) -> tuple[str, int]:
-    return (provider, hash(body[:_KEY_BYTES]))
+def key_of(body: bytes, provider: str) -> int:
+    """A conversation's key: a hash of the provider and the body's first KB (a collision costs a cold
+    analysis: everything is compared before anything is resumed)."""
+    return hash((provider, body[:_KEY_BYTES]))
 
 
 def resumable(body: object, provider: str = "anthropic") -> bool:

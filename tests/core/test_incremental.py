@@ -329,3 +329,37 @@ def test_random_sessions_with_edits_give_the_cold_answer(
             incremental(raw, provider=provider)
     finally:
         conversations.MIN_BYTES = old
+
+
+def test_new_conversations_are_noted_apart_and_evict_no_checkpoint() -> None:
+    """Many one-request conversations (each a key noted, nothing saved) between two requests of a long one:
+    its checkpoint survives them, and its next request resumes."""
+    first, second, third = _session_pair()
+    analyze(first)
+    analyze(second)
+    cp = next(iter(conversations.MEMORY._entries.values()))
+    for k in range(conversations.MEMORY.max_entries + 50):
+        analyze(first.replace(b'"role":"user"', b'"role":"user","x":%d' % k, 1))  # another first KB
+    assert next(iter(conversations.MEMORY._entries.values())) is cp
+    assert len(conversations.MEMORY) == 1
+    assert len(conversations.MEMORY.seen) == conversations.MEMORY.max_entries + 50  # (not its own key)
+    resumed = conversations.MEMORY.resumed
+    incremental(third)
+    assert conversations.MEMORY.resumed == resumed + 1
+
+
+def test_the_seen_keys_are_bounded_in_entries_and_bytes() -> None:
+    seen = conversations.SeenKeys(max_entries=100, max_bytes=1_000_000)
+    for k in range(1000):
+        seen.add(k)
+        assert len(seen) <= 100
+    assert 999 in seen and 0 not in seen  # the oldest out first
+    small = conversations.SeenKeys(max_entries=4096, max_bytes=10 * conversations._SEEN_ENTRY_BYTES)
+    for k in range(50):
+        small.add(k)
+        assert len(small) <= 10
+    none = conversations.SeenKeys(max_entries=0)
+    none.add(1)
+    assert len(none) == 0 and 1 not in none
+    default = conversations.SeenKeys()
+    assert default.max_entries == 4096 and default.max_entries * conversations._SEEN_ENTRY_BYTES <= 1 << 20
