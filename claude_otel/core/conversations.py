@@ -225,11 +225,25 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
 def layout(body: bytes, n_messages: int, at: int) -> tuple[int, bytes] | None:
     """(offset of messages.at, the bytes from the `]` closing the top-level messages array on), or None
     when they cannot be told for sure (then the conversation is analysed cold)."""
+    if not 0 < at < n_messages:
+        return None
+    found = messages_array(body, n_messages, at)
+    if found is None:
+        return None
+    _, close, off = found
+    return off, body[close:]
+
+
+def messages_array(body: bytes, n_messages: int, at: int = 0) -> tuple[int, int, int] | None:
+    """(offset of the `[` opening the top-level messages array, of the `]` closing it, of messages.at)
+    when the body holds n_messages messages there and they can be told for sure (checked by decoding:
+    the bytes before the array close as an object, the bytes after it hold no other top-level
+    messages); None otherwise."""
     try:
         raws = _LAYOUT.decode(body).messages
     except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
         return None
-    if len(raws) != n_messages or not 0 < at < n_messages:
+    if len(raws) != n_messages or not 0 <= at < n_messages:
         return None
     compact = b",".join(raws)  # the usual layout: no whitespace between messages
     k = body.find(b'"messages"')
@@ -248,7 +262,7 @@ def layout(body: bytes, n_messages: int, at: int) -> tuple[int, bytes] | None:
                 else:  # whitespace between them (Python's json.dumps): message by message
                     close, off = _spaced(body, p + 1, raws, at)
                 if 0 < close < len(body) and body[close] == 0x5D and _top_level(body, p, close):  # ']'
-                    return off, body[close:]
+                    return p, close, off
         k = body.find(b'"messages"', k + 1)
     return None
 
