@@ -232,13 +232,15 @@ def _fast_remembered(
             at = cp.at
             req = msgspec.structs.replace(cp.req, messages=cp.req.messages[:at] + added)
             save_at = conversations.checkpoint_index(req.messages)
-            res = _analyze_decoded(req, shape, out, betas, cp.state, save_at)
+            # (the same bytes before and after the messages: the same known settings, if any)
+            res = _analyze_decoded(req, shape, out, betas, cp.state, save_at, cp.known)
             if res is None:
                 return None  # the full path, as a cold analysis would take it
             if not res.complete:  # (else the walk started again from scratch, with records)
                 memory.resumed += 1
             if res.saved is not None and not res.complete:
-                memory.put(key, Checkpoint(body, save_at, res.saved, req, offsets[save_at - at], cp.tail))
+                at_offset = offsets[save_at - at]
+                memory.put(key, Checkpoint(body, save_at, res.saved, req, at_offset, cp.tail, cp.known))
             return req
     req, known = _decode(body)
     if req is None:
@@ -257,7 +259,7 @@ def _fast_remembered(
     if res.saved is not None and not res.complete:
         found = conversations.layout(body, len(req.messages), save_at)
         prefix, tail = found if found is not None else (0, b"")
-        memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail))
+        memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail, known))
         memory.seen.discard(key)
     return req
 

@@ -46,16 +46,19 @@ class _Layout(msgspec.Struct, gc=False):
 
 _LAYOUT = msgspec.json.Decoder(_Layout)
 _RAWS = msgspec.json.Decoder(list[Raw])
-_MESSAGE = msgspec.json.Decoder(Message)
+_MESSAGES = msgspec.json.Decoder(list[Message])
 
 
 class Checkpoint:
     """The last request of one conversation: its body, the decoded request, the saved walk state at
     messages.`at`, and (once known) the byte offset of that message and the bytes after the array."""
 
-    __slots__ = ("at", "body", "cost", "prefix", "req", "state", "tail")
+    __slots__ = ("at", "body", "cost", "known", "prefix", "req", "state", "tail")
 
-    def __init__(self, body: bytes, at: int, state: WalkState, req: Any, prefix: int, tail: bytes) -> None:
+    def __init__(
+        self, body: bytes, at: int, state: WalkState, req: Any, prefix: int, tail: bytes, known: Any = None
+    ) -> None:
+        self.known = known  # its settings.Known, if any: a body that continues it carries the same settings
         self.body = body
         self.at = at
         self.state = state
@@ -63,8 +66,9 @@ class Checkpoint:
         self.prefix = prefix  # offset of messages.at in body; 0 while the layout is unknown
         self.tail = tail  # body from the `]` closing the messages array on
         # what it keeps alive: the body, the buffer its Raw spans point into (the body, or the body less a
-        # known tools[] span: see schema.KNOWN_TOOLS), and about as much again in decoded strings and structs
-        self.cost = 3 * len(body) + 4096
+        # known tools[] span: see schema.KNOWN_TOOLS), about as much again in decoded strings and structs,
+        # and the known settings' bytes (counted here too, though other checkpoints may share them)
+        self.cost = 3 * len(body) + 4096 + (len(known.head) + len(known.tail) if known is not None else 0)
 
 
 class SeenKeys:
@@ -202,11 +206,12 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     if p <= 0 or end <= p or not body.endswith(tail) or not body.startswith(memoryview(cp.body)[:p]):
         return None
     middle = body[p:end]
+    array = b"[" + middle + b"]"
     try:
-        raws = _RAWS.decode(b"[" + middle + b"]")
-        if not raws:
+        messages = _MESSAGES.decode(array)  # one decode for them all; then only their spans, for offsets
+        if not messages:
             return None
-        messages = [_MESSAGE.decode(r) for r in raws]
+        raws = _RAWS.decode(array)
     except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
         return None
     offsets: list[int] = []
