@@ -3,7 +3,7 @@
 Agents resend the whole history on every request. A conversation's first request is only noted (its key:
 most conversations are short, and their requests pay nothing more). From its second request on, when the
 fast walk (walk.walk_decoded) runs quiet over a body, it saves what it had established at the start of
-the body's second-to-last turn (a `walk.WalkState`: a function of the messages before that point alone),
+the body's last turn (a `walk.WalkState`: a function of the messages before that point alone),
 and this module keeps it with the body's bytes, per conversation, bounded in entries and in bytes. When
 the next request's bytes start with the same bytes up to that message and end with the same bytes after
 the messages array (both compared, never assumed: a memcmp each), only the messages in between are
@@ -177,22 +177,17 @@ def resumable(body: object, provider: str = "anthropic") -> bool:
 
 def checkpoint_index(messages: list[Any]) -> int:
     """Where the next request's messages are expected to differ from this one's at the earliest: the
-    start of the second-to-last user/assistant turn (the last turn is often re-sent changed: a cache
-    breakpoint moved, a retry that shed blocks, a system message added or dropped after it). -1: none."""
+    start of the last user/assistant turn (it is re-sent changed: Claude Code and the SDKs move the cache
+    breakpoint off its last block; a retry may shed its blocks; system messages after it come and go).
+    The recorded real-client sessions differ from one request to the next from that message on, never
+    before it. -1: none."""
     i = len(messages) - 1
     while i >= 0 and messages[i].role == "system":
         i -= 1
     if i < 0:
         return -1
     role = messages[i].role
-    while i >= 0 and messages[i].role == role:  # the last turn
-        i -= 1
-    while i >= 0 and messages[i].role == "system":
-        i -= 1
-    if i < 0:
-        return -1
-    role = messages[i].role
-    while i > 0 and messages[i - 1].role == role:  # to the first message of the turn before
+    while i > 0 and messages[i - 1].role == role:  # to the first message of the last turn
         i -= 1
     return i if i >= 1 else -1
 
@@ -205,8 +200,7 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     end = len(body) - len(tail)
     if p <= 0 or end <= p or not body.endswith(tail) or not body.startswith(memoryview(cp.body)[:p]):
         return None
-    middle = body[p:end]
-    array = b"[" + middle + b"]"
+    array = b"".join((b"[", memoryview(body)[p:end], b"]"))  # (one copy)
     try:
         messages = _MESSAGES.decode(array)  # one decode for them all; then only their spans, for offsets
         if not messages:
@@ -215,13 +209,13 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
         return None
     offsets: list[int] = []
-    pos, n = 0, len(middle)
+    pos, n = 1, len(array) - 1  # (array[0] is the added "[")
     for r in raws:  # the array parsed: each value after optional whitespace, then whitespace and a comma
-        while middle[pos] in _WS:
+        while array[pos] in _WS:
             pos += 1
-        offsets.append(p + pos)
+        offsets.append(p + pos - 1)
         pos += len(r)
-        while pos < n and middle[pos] in _WS:
+        while pos < n and array[pos] in _WS:
             pos += 1
         pos += 1  # the comma (or the end)
     return messages, offsets
