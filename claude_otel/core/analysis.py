@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 import orjson
+from msgspec import Raw
 
 from . import conversations, settings
 from ._caches import request_key
@@ -34,7 +35,7 @@ from .conversations import Checkpoint
 from .findings import Collector
 from .gcpause import gc_paused
 from .models import ModelCapabilities, model_capabilities
-from .schema import UNSET, Request, decode_request, load
+from .schema import UNSET, Request, decode_request, learn_tools, load
 from .types import PROVIDERS, Analysis, Finding, Shape
 from .walk import WalkResult, WalkState
 
@@ -212,9 +213,13 @@ def _decode(body: bytes | str) -> tuple[Request | None, settings.Known | None]:
             hit = settings.decode(body)  # type: ignore[arg-type]
             if hit is not None:
                 return hit
-        req = decode_request(body)
+        req = decode_request(body, learn=False)
         if req is None:
             return None, None
+        if not settings.sighted(req):  # its first sighting: nothing learned (most settings recur, or not)
+            return req, None
+        if req.tools.__class__ is Raw:
+            learn_tools(body, req.tools)  # type: ignore[arg-type]
         return req, settings.learn(body, req)  # type: ignore[arg-type]
     return decode_request(body), None
 

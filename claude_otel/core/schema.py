@@ -193,8 +193,9 @@ _MARK_RAW = Raw(_MARK)
 _ERRORS = (msgspec.DecodeError, TypeError, ValueError, RecursionError)
 
 
-def decode_request(raw: bytes | bytearray | memoryview | str) -> Request | None:
-    """The body as a Request, or None when it does not fit the schema (the full path then runs)."""
+def decode_request(raw: bytes | bytearray | memoryview | str, learn: bool = True) -> Request | None:
+    """The body as a Request, or None when it does not fit the schema (the full path then runs).
+    `learn`: remember where its tools[] span sits (else the caller may, with learn_tools)."""
     if raw.__class__ is bytes and KNOWN_TOOLS and len(raw) > KNOWN_TOOLS_MIN_BYTES:
         req = _decode_around_known(raw)  # type: ignore[arg-type]
         if req is not None:
@@ -203,8 +204,8 @@ def decode_request(raw: bytes | bytearray | memoryview | str) -> Request | None:
         req = _DECODER.decode(raw)
     except _ERRORS:
         return None
-    if raw.__class__ is bytes and req.tools.__class__ is Raw:
-        _learn(raw, req.tools)  # type: ignore[arg-type]
+    if learn and raw.__class__ is bytes and req.tools.__class__ is Raw:
+        learn_tools(raw, req.tools)  # type: ignore[arg-type]
     return req
 
 
@@ -241,7 +242,7 @@ def _decode_around_known(raw: bytes) -> Request | None:
     return None
 
 
-def _learn(raw: bytes, tools: Raw) -> None:
+def learn_tools(raw: bytes, tools: Raw) -> None:
     """Remember where this body's tools[] span sits, for the next body (found by its first bytes and
     compared whole; still never assumed: _decode_around_known checks it by decoding)."""
     size = len(tools)

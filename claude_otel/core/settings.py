@@ -81,6 +81,30 @@ def decode(body: bytes) -> tuple[Request, Known] | None:
     return None
 
 
+def sighted(req: Request) -> bool:
+    """Whether settings like these (the same model and tools[] length and first bytes) were decoded
+    before; notes them if not. Learning waits for the second sighting: the first request with a tool set
+    pays nothing for it, and settings that never recur are never learned. Bounded: _SIGHTED_MAX
+    signatures (of at most ~400 bytes each), forgotten all at once when full."""
+    tools = req.tools
+    model = req.model
+    sig = (
+        model if model.__class__ is str and len(model) <= 256 else None,  # type: ignore[arg-type]
+        len(tools) if tools.__class__ is Raw else -1,  # type: ignore[arg-type]
+        bytes(memoryview(tools)[:64]) if tools.__class__ is Raw else None,  # type: ignore[arg-type]
+    )
+    if sig in _SIGHTED:
+        return True
+    if len(_SIGHTED) >= _SIGHTED_MAX:
+        _SIGHTED.clear()
+    _SIGHTED.add(sig)
+    return False
+
+
+_SIGHTED: set[tuple] = set()
+_SIGHTED_MAX = 256
+
+
 def learn(body: bytes, req: Request) -> Known | None:
     """Remember this body's head and tail (a fast-path decode of it: `req`), when it can be told where its
     messages array is, the entry is small enough, and learning is not rationed off."""
@@ -121,8 +145,9 @@ def _own(value: Any) -> Any:
 
 def clear() -> None:
     KNOWN.clear()
+    _SIGHTED.clear()
     _state["credit"] = _CREDIT_MAX
     _state["misses"] = 0
 
 
-__all__ = ["KNOWN", "Known", "clear", "decode", "learn"]
+__all__ = ["KNOWN", "Known", "clear", "decode", "learn", "sighted"]
