@@ -269,7 +269,9 @@ def _no_memory(fn: Callable[[], object]) -> Callable[[], object]:
 def real_client_rows(budget: float, rounds: int) -> None:
     """Claude Code-shaped bodies (and the recorded corpus): each as a request of a conversation this
     process has not seen before. "analyze" runs without the conversation memory (the fast path); "+memory"
-    with it, forgotten before every call (a new conversation: lookup, checkpoint, bookkeeping)."""
+    with it, forgotten before every call (a new conversation: the lookup, its key noted; the time of the
+    forgetting itself, measured alone, is taken off; bodies under conversations.MIN_BYTES never reach the
+    memory, so the bookkeeping figure leaves them out)."""
     rows = [*cc.corpus(), *cc.bodies()]
     print(
         f"\nClaude Code-shaped and real-client bodies ({len(cc.corpus())} recorded in {cc.CORPUS_DIR.name}/)"
@@ -278,7 +280,8 @@ def real_client_rows(budget: float, rounds: int) -> None:
         f"{'body':<34} {'bytes':>9} {'orjson.loads':>13} {'analyze':>13} {'ratio':>6}"
         f" {'+memory':>13} {'ratio':>6}"
     )
-    ratios: list[float] = []
+    clear_t = best_of(conversations.MEMORY.clear, budget)
+    ratios: dict[str, list[float]] = {}  # by group: the recorded client, or "generated"
     overheads: list[float] = []
     for name, raw in rows:
         a = analyze(raw)
@@ -293,18 +296,24 @@ def real_client_rows(budget: float, rounds: int) -> None:
             loads_t = min(loads_t, best_of(lambda raw=raw: orjson.loads(raw), budget))
             an_t = min(an_t, best_of(_no_memory(lambda raw=raw: analyze(raw)), budget))
             mem_t = min(mem_t, best_of(fresh, budget))
-        ratios.append(an_t / loads_t)
-        overheads.append(mem_t / an_t)
+        mem_t -= clear_t  # (forgetting the memory is the benchmark's doing, not a request's)
+        group = name.split("/")[0] if "/" in name else "generated (claude_code_bodies.py)"
+        ratios.setdefault(group, []).append(an_t / loads_t)
+        if len(raw) >= conversations.MIN_BYTES:  # (smaller bodies never reach the memory)
+            overheads.append(mem_t / an_t)
         print(
             f"{(name + fast)[:34]:<34} {len(raw):>9,} {fmt_t(loads_t):>13} {fmt_t(an_t):>13}"
             f" {an_t / loads_t:>6.2f} {fmt_t(mem_t):>13} {mem_t / loads_t:>6.2f}"
         )
-    ratios.sort()
+    for group, rs in ratios.items():
+        rs.sort()
+        target = " (targets: median <= 0.6, worst <= 1.0)" if group.startswith("claude-code") else ""
+        print(f"{group}: {len(rs)} bodies, median ratio {rs[len(rs) // 2]:.2f}, worst {rs[-1]:.2f}{target}")
+    overheads.sort()
     print(
-        f"median ratio {ratios[len(ratios) // 2]:.2f} (target <= 0.6),"
-        f" worst {ratios[-1]:.2f} (target <= 1.0);"
-        f" memory bookkeeping for a new conversation: median {sorted(overheads)[len(overheads) // 2]:.3f}x,"
-        f" worst {max(overheads):.3f}x (target <= 1.05)"
+        f"memory bookkeeping for a new conversation ({len(overheads)} bodies of"
+        f" {conversations.MIN_BYTES // 1024} KB or more): median {overheads[len(overheads) // 2]:.3f}x,"
+        f" worst {overheads[-1]:.3f}x (target <= 1.05)"
     )
 
 
@@ -364,10 +373,21 @@ def main() -> int:
     ap.add_argument(
         "--no-pure", action="store_true", help="skip the pure-Python column (when the compiled walker runs)"
     )
+    ap.add_argument(
+        "--only",
+        choices=("transcripts", "clients", "steady"),
+        help="run one table: the generated transcripts, the real-client bodies, or the steady state",
+    )
     args = ap.parse_args()
     budget, rounds = (0.15, 2) if args.quick else (0.4, 3)
     pure_column = NATIVE and not args.no_pure
     print(f"walker: {NATIVE_STATUS}")
+    if args.only != "transcripts" and args.only is not None:
+        if args.only == "clients":
+            real_client_rows(budget, rounds)
+        else:
+            steady_state_rows(budget, rounds, args.quick)
+        return 0
     print(
         f"{'transcript':<26} {'messages':>8} {'bytes':>12} {'orjson.loads':>13} {'analyze':>13} {'ratio':>6}"
         f" {'new conv.':>13} {'ratio':>6} {'cold':>13} {'ratio':>6}"
@@ -394,6 +414,8 @@ def main() -> int:
     pure_note = f"; with the pure walker: {worst_pure:.2f}" if pure_column else ""
     print(f"worst ratio: {worst:.2f} (target <= 1.30){pure_note}")
     analysis._INCREMENTAL = True
+    if args.only == "transcripts":
+        return 0
     real_client_rows(budget, rounds)
     steady_state_rows(budget, rounds, args.quick)
     return 0

@@ -258,27 +258,33 @@ def steps(turns: int, *, seed: int = 1, result_chars: int = 1500) -> Iterator[by
         yield request(history[:cut])
 
 
+def _restore_parts(body: dict, folder: Path) -> dict:
+    """The recorder stores a large repeated top-level value (system, tools) once, under parts/, and leaves
+    `{"$part": digest}` in its place: put the recorded value back (else the body is a stub)."""
+    for key, value in list(body.items()):
+        if isinstance(value, dict) and set(value) == {"$part"}:
+            body[key] = orjson.loads((folder / "parts" / f"{value['$part']}.json").read_bytes())
+    return body
+
+
 def corpus() -> list[tuple[str, bytes]]:
-    """The recorded real-client bodies (tests/fixtures/realclients/**/*.json), as (name, bytes): a file
-    holding a request body, or an object with the body under "body" (an object, or its text)."""
+    """The recorded real-client bodies (tests/fixtures/realclients/<client>/NNN-<scenario>.json), as
+    (name, bytes): each record's "body" with its `{"$part": ...}` placeholders restored from the
+    client's parts/ folder, serialised compactly as the clients send it (the full body, not the stub)."""
     out: list[tuple[str, bytes]] = []
     if not CORPUS_DIR.is_dir():
         return out
-    for path in sorted(CORPUS_DIR.rglob("*.json")):
-        try:
-            value = orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            continue
-        if isinstance(value, dict) and "messages" not in value and "body" in value:
-            value = value["body"]
-            if isinstance(value, str):
-                out.append((str(path.relative_to(CORPUS_DIR)), value.encode()))
+    for folder in sorted(p for p in CORPUS_DIR.iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("[0-9]*.json")):
+            try:
+                record = orjson.loads(path.read_bytes())
+                body = record["body"] if isinstance(record, dict) and "body" in record else record
+                if isinstance(body, str):
+                    body = orjson.loads(body)
+                if not (isinstance(body, dict) and isinstance(body.get("messages"), list)):
+                    continue
+                body = _restore_parts(body, folder)
+            except (OSError, KeyError, orjson.JSONDecodeError):
                 continue
-        if isinstance(value, dict) and isinstance(value.get("messages"), list):
-            raw = (
-                path.read_bytes()
-                if value is not None and "messages" in orjson.loads(path.read_bytes())
-                else b""
-            )
-            out.append((str(path.relative_to(CORPUS_DIR)), raw or orjson.dumps(value)))
+            out.append((str(path.relative_to(CORPUS_DIR)), orjson.dumps(body)))
     return out

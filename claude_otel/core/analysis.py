@@ -7,8 +7,9 @@ from typing import Any
 
 import msgspec
 import orjson
+from msgspec import Raw
 
-from . import conversations
+from . import conversations, settings
 from ._caches import request_key
 from ._native import (  # the compiled modules when built and current, else the pure ones
     check_container,
@@ -34,13 +35,14 @@ from .conversations import Checkpoint
 from .findings import Collector
 from .gcpause import gc_paused
 from .models import ModelCapabilities, model_capabilities
-from .schema import UNSET, Request, decode_request, load
+from .schema import UNSET, Request, decode_request, learn_tools, load
 from .types import PROVIDERS, Analysis, Finding, Shape
 from .walk import WalkResult, WalkState
 
 _MAX_MODEL_LEN = 128
 _FAST_PATH = True  # tests switch it off to compare the two paths
 _INCREMENTAL = True  # tests and the benchmark switch it off to compare with cold analyses
+_SETTINGS = True  # known settings (core/settings.py): tests switch it off to compare
 _PAUSE_GC_MESSAGES = 64  # measured: the pause pays from a few dozen messages on
 _PAUSE_GC_BYTES = 32 * 1024  # the fast path's threshold, known before anything is decoded
 _I64_MIN = -(2**63)  # the integers orjson reads as int (others as float)
@@ -49,6 +51,11 @@ _U64_MAX = 2**64 - 1
 # (model names, limits, the small top-level objects' bytes, a ToolsInfo)
 _REQUEST_CACHE: dict[tuple, tuple] = {}
 _REQUEST_CACHE_MAX = 256
+# a usual request's key holds these as they are (at most ~1.3 KB of them: _caches.REQUEST_KEY_MAX_BYTES)
+_KEY_MODEL_MAX = 256
+_KEY_RAW_MAX = 512
+_KEY_BETAS_MAX = 16  # names, each at most _KEY_BETA_MAX characters (else the bounded request_key)
+_KEY_BETA_MAX = 64
 
 
 def parse_body(body: bytes | str | Mapping) -> tuple[Any, int, str | None]:
@@ -103,7 +110,7 @@ def analyze(
     """
     shape = Shape()
     try:
-        known = _betas(betas)
+        known = None if betas is None else _betas(betas)
         if known:
             shape.betas = known
         if provider not in PROVIDERS:
@@ -121,7 +128,7 @@ def analyze(
             else:
                 req = _fast(body, shape, out, known)
             if req is not None:
-                shape.body_bytes = _size(body)
+                shape.body_bytes = len(body) if body.__class__ is bytes else _size(body)
                 if shape.body_bytes > REQUEST_BYTES_MAYBE:
                     check_body_size(shape.body_bytes, out)
                 findings = out.findings()
@@ -190,10 +197,31 @@ def _fast(body: bytes | str, shape: Shape, out: Collector, betas: tuple[str, ...
     previous request of its conversation left off when it continues it, and remembered for the next."""
     if _INCREMENTAL and body.__class__ is bytes and len(body) >= conversations.MIN_BYTES:
         return _fast_remembered(body, shape, out, betas)  # type: ignore[arg-type]
-    req = decode_request(body)
-    if req is None or _analyze_decoded(req, shape, out, betas) is None:
+    req, known = _decode(body)
+    if req is None or _analyze_decoded(req, shape, out, betas, known=known) is None:
         return None
     return req
+
+
+def _decode(body: bytes | str) -> tuple[Request | None, settings.Known | None]:
+    """The decoded request, and its known settings (core/settings.py) when the body carries some: then
+    only its messages were decoded. A body that does not is decoded whole, and its settings learned."""
+    if body.__class__ is not bytes:
+        return decode_request(body), None
+    if _SETTINGS:
+        if settings.KNOWN:
+            hit = settings.decode(body)  # type: ignore[arg-type]
+            if hit is not None:
+                return hit
+        req = decode_request(body, learn=False)
+        if req is None:
+            return None, None
+        if not settings.sighted(req):  # its first sighting: nothing learned (most settings recur, or not)
+            return req, None
+        if req.tools.__class__ is Raw:
+            learn_tools(body, req.tools)  # type: ignore[arg-type]
+        return req, settings.learn(body, req)  # type: ignore[arg-type]
+    return decode_request(body), None
 
 
 def _fast_remembered(
@@ -201,7 +229,7 @@ def _fast_remembered(
 ) -> Request | None:
     memory = conversations.MEMORY
     key = conversations.key_of(body, out.provider)
-    cp = memory.get(key)
+    cp = memory._entries.get(key)  # (MEMORY.get without the call: every large body pays it)
     if cp is not None and cp.prefix:
         cont = conversations.continued(cp, body)
         if cont is not None:
@@ -209,31 +237,35 @@ def _fast_remembered(
             at = cp.at
             req = msgspec.structs.replace(cp.req, messages=cp.req.messages[:at] + added)
             save_at = conversations.checkpoint_index(req.messages)
-            res = _analyze_decoded(req, shape, out, betas, cp.state, save_at)
+            # (the same bytes before and after the messages: the same known settings, if any)
+            res = _analyze_decoded(req, shape, out, betas, cp.state, save_at, cp.known)
             if res is None:
                 return None  # the full path, as a cold analysis would take it
             if not res.complete:  # (else the walk started again from scratch, with records)
                 memory.resumed += 1
             if res.saved is not None and not res.complete:
-                memory.put(key, Checkpoint(body, save_at, res.saved, req, offsets[save_at - at], cp.tail))
+                at_offset = offsets[save_at - at]
+                memory.put(key, Checkpoint(body, save_at, res.saved, req, at_offset, cp.tail, cp.known))
             return req
-    req = decode_request(body)
+    req, known = _decode(body)
     if req is None:
         return None
-    if cp is None:  # a conversation not seen before: remembered as seen, nothing more (most stay short)
-        if _analyze_decoded(req, shape, out, betas) is None:
+    if cp is None and key not in memory.seen._keys:
+        # a new conversation: its key noted, nothing more (most conversations stay short)
+        if _analyze_decoded(req, shape, out, betas, known=known) is None:
             return None
-        memory.put(key, conversations.SEEN)
+        memory.seen.add(key)
         return req
     # its second request (or one that did not continue the last): checkpoint and layout for the next
     save_at = conversations.checkpoint_index(req.messages)
-    res = _analyze_decoded(req, shape, out, betas, None, save_at)
+    res = _analyze_decoded(req, shape, out, betas, None, save_at, known)
     if res is None:
         return None
     if res.saved is not None and not res.complete:
         found = conversations.layout(body, len(req.messages), save_at)
         prefix, tail = found if found is not None else (0, b"")
-        memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail))
+        memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail, known))
+        memory.seen.discard(key)
     return req
 
 
@@ -244,20 +276,24 @@ def _analyze_decoded(
     betas: tuple[str, ...] | None,
     resume: WalkState | None = None,
     save_at: int = -1,
+    known: settings.Known | None = None,
 ) -> WalkResult | None:
     """The fast path over a decoded body, the walk's result; None (shape and out untouched) hands it to
     the full path. `resume`/`save_at`: see walk_decoded."""
     messages = req.messages
     if not messages:
         return None  # messages_empty: the full path says it
-    for v in (req.max_tokens, req.temperature):
-        if v.__class__ is int and not _I64_MIN <= v <= _U64_MAX:  # type: ignore[operator]
-            return None  # orjson reads such an integer as a float: the full path says what it means
+    v = req.max_tokens
+    if v.__class__ is int and not _I64_MIN <= v <= _U64_MAX:  # type: ignore[operator]
+        return None  # orjson reads such an integer as a float: the full path says what it means
+    v = req.temperature
+    if v.__class__ is int and not _I64_MIN <= v <= _U64_MAX:  # type: ignore[operator]
+        return None
     res = walk_decoded(messages, shape, out.provider == "bedrock", False, resume, save_at)
     if res is None:
         return None
     # the walk emitted nothing: the request-level findings come first, as on the full path
-    caps, thinking, tools, continuing, auto = _decoded_request_checks(req, shape, out, betas)
+    caps, thinking, tools, continuing, auto = _decoded_request_checks(req, shape, out, betas, known)
     shape.message_count = len(messages)
     system = req.system
     system_cache = 0
@@ -270,25 +306,75 @@ def _analyze_decoded(
 
 
 def _decoded_request_checks(
-    req: Request, shape: Shape, out: Collector, betas: tuple[str, ...] | None
+    req: Request,
+    shape: Shape,
+    out: Collector,
+    betas: tuple[str, ...] | None,
+    known: settings.Known | None = None,
 ) -> tuple[ModelCapabilities | None, str | None, ToolsInfo, bool, Any]:
     """_request_checks for a decoded request, remembered by everything they read: agents send the same
     model, limits, thinking, tools and tool_choice on every request of a conversation. The findings and
-    the shape fields come from the one run on a scratch shape; plus the top-level cache_control."""
+    the shape fields come from the one run on a scratch shape; plus the top-level cache_control. A body
+    with known settings (`known`) finds them there, by provider and betas, without a key to build."""
+    hit = None if known is None else known.checks.get((out.provider, betas))
+    if hit is None:
+        hit = _request_checks_result(req, out, betas)
+        if known is not None and hit[4] and len(known.checks) < settings.CHECKS_MAX:
+            known.checks[out.provider, betas] = hit
+    checks, findings, (a, b, c, d, e, f), (g, h, i), _ = hit
+    shape.model, shape.stream, shape.max_tokens, shape.thinking, shape.tools_declared = a, b, c, d, e
+    shape.tools_deferred, shape.tool_choice, shape.container, shape.thread = f, g, h, i
+    if findings:
+        out.items.extend(findings)
+    return checks
+
+
+def _request_checks_result(req: Request, out: Collector, betas: tuple[str, ...] | None) -> tuple:
+    """(checks, findings, shape fields, more shape fields, whether the result was small enough to keep)."""
     span = req.tools
     tools = None if span is UNSET else check_tools_span(span, out.provider)  # by bytes: one memcmp
     temperature = req.temperature
-    key = request_key(  # bounded in bytes: a digest of the variable-size parts, None when they are large
-        (
+    # the key: the settings' own bytes (agents send the same on every request), bounded in size
+    model, thinking, tool_choice = req.model, req.thinking, req.tool_choice
+    container, thread, cache_control = req.container, req.thread, req.cache_control
+    if (
+        container is UNSET
+        and thread is UNSET
+        and cache_control is UNSET
+        and (model is UNSET or len(model) <= _KEY_MODEL_MAX)  # type: ignore[arg-type]
+        and (thinking is UNSET or len(thinking) <= _KEY_RAW_MAX)  # type: ignore[arg-type]
+        and (tool_choice is UNSET or len(tool_choice) <= _KEY_RAW_MAX)  # type: ignore[arg-type]
+        and (
+            betas is None
+            or not betas
+            or (len(betas) <= _KEY_BETAS_MAX and max(map(len, betas)) <= _KEY_BETA_MAX)
+        )
+    ):  # the usual request: a tuple of small values (no function call, no digest)
+        key: tuple | None = (
             out.provider,
             req.max_tokens,
             req.stream,
             temperature,
             temperature.__class__,  # 2 and 2.0 are equal keys but read differently in a finding
             None if tools is None else tools[1],  # the ToolsInfo of a byte-equal tools[] is the same object
-        ),
-        (betas, req.model, req.thinking, req.tool_choice, req.container, req.thread, req.cache_control),
-    )
+            betas,
+            model,
+            None if thinking is UNSET else bytes(thinking),  # type: ignore[arg-type]
+            None if tool_choice is UNSET else bytes(tool_choice),  # type: ignore[arg-type]
+        )
+    else:
+        key = request_key(  # the same, with the rarer fields, None when they are large
+            (
+                out.provider,
+                req.max_tokens,
+                req.stream,
+                temperature,
+                temperature.__class__,
+                None if tools is None else tools[1],
+                "rare",  # (longer than a usual key: never equal to one)
+            ),
+            (betas, model, thinking, tool_choice, container, thread, cache_control),
+        )
     hit = _REQUEST_CACHE.get(key) if key is not None else None
     if hit is None:
         top: dict[str, Any] = {}  # the top-level fields the checks read (spelled out: no getattr by name)
@@ -317,17 +403,13 @@ def _decoded_request_checks(
             tuple(o.items),
             (s.model, s.stream, s.max_tokens, s.thinking, s.tools_declared, s.tools_deferred),
             (s.tool_choice, s.container, s.thread),
+            key is not None and not o.dropped,
         )
         if key is not None:
             if len(_REQUEST_CACHE) >= _REQUEST_CACHE_MAX:
                 _REQUEST_CACHE.clear()
             _REQUEST_CACHE[key] = hit
-    checks, findings, (a, b, c, d, e, f), (g, h, i) = hit
-    shape.model, shape.stream, shape.max_tokens, shape.thinking, shape.tools_declared = a, b, c, d, e
-    shape.tools_deferred, shape.tool_choice, shape.container, shape.thread = f, g, h, i
-    if findings:
-        out.items.extend(findings)
-    return checks
+    return hit
 
 
 def _request_checks(

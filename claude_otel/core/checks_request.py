@@ -11,7 +11,7 @@ from msgspec import Raw
 
 from .findings import Collector, fmt_ids, safe_name
 from .models import ModelCapabilities
-from .schema import load
+from .schema import KNOWN_TOOLS, load
 from .types import Finding, Shape
 from .walk import WalkResult
 
@@ -131,8 +131,14 @@ def check_tools_span(raw: Raw, provider: str) -> tuple[Any, ToolsInfo, tuple[Fin
     key = (provider, len(raw))
     bucket = _SPAN_CACHE.get(key)
     if bucket is not None:
-        for cached, parsed, info, findings in bucket:
+        for k, (cached, parsed, info, findings) in enumerate(bucket):
+            if cached is raw:  # the span schema.KNOWN_TOOLS put back: no memcmp
+                return parsed, info, findings
             if cached == raw:
+                for known in KNOWN_TOOLS:
+                    if known.raw is raw:  # an owned copy: keep it, the next request is the same object
+                        bucket[k] = (raw, parsed, info, findings)
+                        break
                 return parsed, info, findings
     parsed = load(raw)
     out = Collector(provider)

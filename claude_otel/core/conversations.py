@@ -3,7 +3,7 @@
 Agents resend the whole history on every request. A conversation's first request is only noted (its key:
 most conversations are short, and their requests pay nothing more). From its second request on, when the
 fast walk (walk.walk_decoded) runs quiet over a body, it saves what it had established at the start of
-the body's second-to-last turn (a `walk.WalkState`: a function of the messages before that point alone),
+the body's last turn (a `walk.WalkState`: a function of the messages before that point alone),
 and this module keeps it with the body's bytes, per conversation, bounded in entries and in bytes. When
 the next request's bytes start with the same bytes up to that message and end with the same bytes after
 the messages array (both compared, never assumed: a memcmp each), only the messages in between are
@@ -46,24 +46,68 @@ class _Layout(msgspec.Struct, gc=False):
 
 _LAYOUT = msgspec.json.Decoder(_Layout)
 _RAWS = msgspec.json.Decoder(list[Raw])
-_MESSAGE = msgspec.json.Decoder(Message)
+_MESSAGES = msgspec.json.Decoder(list[Message])
 
 
 class Checkpoint:
     """The last request of one conversation: its body, the decoded request, the saved walk state at
     messages.`at`, and (once known) the byte offset of that message and the bytes after the array."""
 
-    __slots__ = ("at", "body", "cost", "prefix", "req", "state", "tail")
+    __slots__ = ("at", "body", "cost", "known", "prefix", "req", "state", "tail")
 
-    def __init__(self, body: bytes, at: int, state: WalkState, req: Any, prefix: int, tail: bytes) -> None:
+    def __init__(
+        self, body: bytes, at: int, state: WalkState, req: Any, prefix: int, tail: bytes, known: Any = None
+    ) -> None:
+        self.known = known  # its settings.Known, if any: a body that continues it carries the same settings
         self.body = body
         self.at = at
         self.state = state
         self.req = req
         self.prefix = prefix  # offset of messages.at in body; 0 while the layout is unknown
         self.tail = tail  # body from the `]` closing the messages array on
-        # what it keeps alive: the body, and about as much again in decoded strings and structs
-        self.cost = 2 * len(body) + 4096
+        # what it keeps alive: the body, the buffer its Raw spans point into (the body, or the body less a
+        # known tools[] span: see schema.KNOWN_TOOLS), about as much again in decoded strings and structs,
+        # and the known settings' bytes (counted here too, though other checkpoints may share them)
+        self.cost = 3 * len(body) + 4096 + (len(known.head) + len(known.tail) if known is not None else 0)
+
+
+class SeenKeys:
+    """The keys of conversations seen once (their first request: only noted, nothing saved), apart from
+    the checkpoints so that a new conversation's bookkeeping takes no lock and evicts no checkpoint.
+    A plain dict (each operation atomic under the GIL), oldest out first, bounded in entries and bytes:
+    a key is a small int, so an entry costs about _SEEN_ENTRY_BYTES (the int and the dict's slot)."""
+
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 1024 * 1024) -> None:
+        self.max_entries = max(0, min(max_entries, max_bytes // _SEEN_ENTRY_BYTES))
+        self._keys: dict[int, None] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._keys
+
+    def add(self, key: int) -> None:
+        keys = self._keys
+        if len(keys) >= self.max_entries:
+            try:
+                del keys[next(iter(keys))]  # the oldest (another thread may have changed the dict)
+            except (KeyError, RuntimeError, StopIteration):
+                keys.clear()
+            if len(keys) >= self.max_entries:
+                if not self.max_entries:
+                    return
+                keys.clear()
+        keys[key] = None
+
+    def discard(self, key: int) -> None:
+        self._keys.pop(key, None)
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+_SEEN_ENTRY_BYTES = 100  # a 64-bit int (32 bytes) and its slot in a dict's tables (~3 x 8, plus growth)
 
 
 SEEN = Checkpoint(b"", -1, WalkState(), None, 0, b"")  # a conversation's first request: only its key
@@ -79,6 +123,7 @@ class ConversationMemory:
         self.resumed = 0  # analyses that walked only what followed a checkpoint (tests, benchmarks)
         self._entries: OrderedDict[Any, Checkpoint] = OrderedDict()
         self._lock = threading.Lock()  # the analysis runs on the application's threads and the worker
+        self.seen = SeenKeys()  # conversations seen once: their key only (no lock, no checkpoint evicted)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -103,33 +148,46 @@ class ConversationMemory:
         with self._lock:
             self._entries.clear()
             self.bytes = self.resumed = 0
+        self.seen.clear()
 
 
 MEMORY = ConversationMemory()
 
 
-def key_of(body: bytes, provider: str) -> tuple[str, int]:
-    return (provider, hash(body[:_KEY_BYTES]))
+def key_of(body: bytes, provider: str) -> int:
+    """A conversation's key: a hash of the provider and the body's first KB (a collision costs a cold
+    analysis: everything is compared before anything is resumed)."""
+    return hash((provider, body[:_KEY_BYTES]))
+
+
+def resumable(body: object, provider: str = "anthropic") -> bool:
+    """Whether analyze(body) will walk only what follows a checkpoint: cheap, so worth doing on the
+    request's own thread rather than paying a hand-off to another. The same key, sizes and byte
+    comparisons as analyze() makes (two memcmps: about 3 µs at 200 KB); only the decode of the new
+    messages is left, and if it fails, analyze() runs cold where it was called, nothing worse."""
+    if body.__class__ is not bytes or len(body) < MIN_BYTES:  # type: ignore[arg-type]
+        return False
+    raw: bytes = body  # type: ignore[assignment]
+    cp = MEMORY.get(key_of(raw, provider))
+    if cp is None or cp.prefix <= 0:
+        return False
+    p, tail = cp.prefix, cp.tail
+    return len(raw) - len(tail) > p and raw.endswith(tail) and raw.startswith(memoryview(cp.body)[:p])
 
 
 def checkpoint_index(messages: list[Any]) -> int:
     """Where the next request's messages are expected to differ from this one's at the earliest: the
-    start of the second-to-last user/assistant turn (the last turn is often re-sent changed: a cache
-    breakpoint moved, a retry that shed blocks, a system message added or dropped after it). -1: none."""
+    start of the last user/assistant turn (it is re-sent changed: Claude Code and the SDKs move the cache
+    breakpoint off its last block; a retry may shed its blocks; system messages after it come and go).
+    The recorded real-client sessions differ from one request to the next from that message on, never
+    before it. -1: none."""
     i = len(messages) - 1
     while i >= 0 and messages[i].role == "system":
         i -= 1
     if i < 0:
         return -1
     role = messages[i].role
-    while i >= 0 and messages[i].role == role:  # the last turn
-        i -= 1
-    while i >= 0 and messages[i].role == "system":
-        i -= 1
-    if i < 0:
-        return -1
-    role = messages[i].role
-    while i > 0 and messages[i - 1].role == role:  # to the first message of the turn before
+    while i > 0 and messages[i - 1].role == role:  # to the first message of the last turn
         i -= 1
     return i if i >= 1 else -1
 
@@ -142,22 +200,22 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     end = len(body) - len(tail)
     if p <= 0 or end <= p or not body.endswith(tail) or not body.startswith(memoryview(cp.body)[:p]):
         return None
-    middle = body[p:end]
+    array = b"".join((b"[", memoryview(body)[p:end], b"]"))  # (one copy)
     try:
-        raws = _RAWS.decode(b"[" + middle + b"]")
-        if not raws:
+        messages = _MESSAGES.decode(array)  # one decode for them all; then only their spans, for offsets
+        if not messages:
             return None
-        messages = [_MESSAGE.decode(r) for r in raws]
+        raws = _RAWS.decode(array)
     except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
         return None
     offsets: list[int] = []
-    pos, n = 0, len(middle)
+    pos, n = 1, len(array) - 1  # (array[0] is the added "[")
     for r in raws:  # the array parsed: each value after optional whitespace, then whitespace and a comma
-        while middle[pos] in _WS:
+        while array[pos] in _WS:
             pos += 1
-        offsets.append(p + pos)
+        offsets.append(p + pos - 1)
         pos += len(r)
-        while pos < n and middle[pos] in _WS:
+        while pos < n and array[pos] in _WS:
             pos += 1
         pos += 1  # the comma (or the end)
     return messages, offsets
@@ -166,11 +224,25 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
 def layout(body: bytes, n_messages: int, at: int) -> tuple[int, bytes] | None:
     """(offset of messages.at, the bytes from the `]` closing the top-level messages array on), or None
     when they cannot be told for sure (then the conversation is analysed cold)."""
+    if not 0 < at < n_messages:
+        return None
+    found = messages_array(body, n_messages, at)
+    if found is None:
+        return None
+    _, close, off = found
+    return off, body[close:]
+
+
+def messages_array(body: bytes, n_messages: int, at: int = 0) -> tuple[int, int, int] | None:
+    """(offset of the `[` opening the top-level messages array, of the `]` closing it, of messages.at)
+    when the body holds n_messages messages there and they can be told for sure (checked by decoding:
+    the bytes before the array close as an object, the bytes after it hold no other top-level
+    messages); None otherwise."""
     try:
         raws = _LAYOUT.decode(body).messages
     except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
         return None
-    if len(raws) != n_messages or not 0 < at < n_messages:
+    if len(raws) != n_messages or not 0 <= at < n_messages:
         return None
     compact = b",".join(raws)  # the usual layout: no whitespace between messages
     k = body.find(b'"messages"')
@@ -189,7 +261,7 @@ def layout(body: bytes, n_messages: int, at: int) -> tuple[int, bytes] | None:
                 else:  # whitespace between them (Python's json.dumps): message by message
                     close, off = _spaced(body, p + 1, raws, at)
                 if 0 < close < len(body) and body[close] == 0x5D and _top_level(body, p, close):  # ']'
-                    return off, body[close:]
+                    return p, close, off
         k = body.find(b'"messages"', k + 1)
     return None
 

@@ -26,6 +26,7 @@ analysed on the fast path instead of being reported unparsed (the API rejects it
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -165,12 +166,107 @@ BLOCK_TYPES: dict[type, str] = {
 }
 
 
-def decode_request(raw: bytes | bytearray | memoryview | str) -> Request | None:
-    """The body as a Request, or None when it does not fit the schema (the full path then runs)."""
+class _KnownTools:
+    """A tools[] span seen before, and where it sat in that body (from its start and from its end)."""
+
+    __slots__ = ("bytes", "from_end", "from_start", "raw")
+
+    def __init__(self, span: bytes, from_start: int, from_end: int) -> None:
+        self.bytes = span
+        self.raw = Raw(span)  # the same bytes as a Raw that owns them (what req.tools then holds)
+        self.from_start = from_start
+        self.from_end = from_end
+
+
+# tools[] spans seen recently (an agent sends the same tool set, often most of its body, on every request):
+# where a body holds one byte for byte at the offset it had before (from the start or from the end of the
+# body), the decode runs around it (msgspec skips that much less) and the span is put back. Bounded: at
+# most KNOWN_TOOLS_MAX spans of at most KNOWN_TOOLS_MAX_BYTES each; cleared by core.clear_caches()
+KNOWN_TOOLS: list[_KnownTools] = []  # most recently used first
+KNOWN_TOOLS_MAX = 4
+KNOWN_TOOLS_MIN_BYTES = 1024  # below, decoding around the span saves less than the splice costs
+KNOWN_TOOLS_MAX_BYTES = 512 * 1024
+# what stands in for the known span in the spliced body: a string holding a per-process random nonce, so
+# that the top-level tools value decodes to exactly these bytes only when it is the spliced-in one
+_MARK = b'"\\u0000claude-otel:known-tools:' + secrets.token_hex(16).encode() + b'"'
+_MARK_RAW = Raw(_MARK)
+_ERRORS = (msgspec.DecodeError, TypeError, ValueError, RecursionError)
+
+
+def decode_request(raw: bytes | bytearray | memoryview | str, learn: bool = True) -> Request | None:
+    """The body as a Request, or None when it does not fit the schema (the full path then runs).
+    `learn`: remember where its tools[] span sits (else the caller may, with learn_tools)."""
+    if raw.__class__ is bytes and KNOWN_TOOLS and len(raw) > KNOWN_TOOLS_MIN_BYTES:
+        req = _decode_around_known(raw)  # type: ignore[arg-type]
+        if req is not None:
+            return req
     try:
-        return _DECODER.decode(raw)
-    except (msgspec.DecodeError, TypeError, ValueError, RecursionError):
+        req = _DECODER.decode(raw)
+    except _ERRORS:
         return None
+    if learn and raw.__class__ is bytes and req.tools.__class__ is Raw:
+        learn_tools(raw, req.tools)  # type: ignore[arg-type]
+    return req
+
+
+def _decode_around_known(raw: bytes) -> Request | None:
+    """The body decoded with a known tools[] span spliced out and put back, when the body holds one where
+    it was seen before and it is the top-level tools value; None otherwise (the caller decodes it whole).
+
+    Why that is the decode of the body: the mark decodes as the top-level tools value only if it stands
+    where that value starts (the nonce occurs nowhere else), so the parser is at the start of a value at
+    `p`, having read the same bytes as in the body; the span is one whole JSON value (it was decoded as
+    one), so after it the parser is where it is after the mark, and the rest of the bytes are the same."""
+    n = len(raw)
+    for known in KNOWN_TOOLS:
+        span = known.bytes
+        size = len(span)
+        if size >= n or size * 4 < n:  # (the splice copies the body: worth it when the span is most of it)
+            continue
+        p = n - known.from_end
+        if not (p > 0 and raw.startswith(span, p)):
+            p = known.from_start
+            if not raw.startswith(span, p):
+                continue
+        try:
+            req = _DECODER.decode(raw[:p] + _MARK + raw[p + size :])
+        except _ERRORS:
+            return None  # (the span was not a value there: the whole body says what it is)
+        if req.tools == _MARK_RAW:
+            req.tools = known.raw
+            if KNOWN_TOOLS[0] is not known:
+                KNOWN_TOOLS.remove(known)
+                KNOWN_TOOLS.insert(0, known)
+            return req
+        return None
+    return None
+
+
+def learn_tools(raw: bytes, tools: Raw) -> None:
+    """Remember where this body's tools[] span sits, for the next body (found by its first bytes and
+    compared whole; still never assumed: _decode_around_known checks it by decoding)."""
+    size = len(tools)
+    if size < KNOWN_TOOLS_MIN_BYTES or size > KNOWN_TOOLS_MAX_BYTES:
+        return
+    span = bytes(tools)
+    known = None
+    for k in KNOWN_TOOLS:
+        if k.bytes == span:
+            known = k
+            if raw.startswith(span, k.from_start) or raw.startswith(span, len(raw) - k.from_end):
+                return  # where it was, yet not the tools value there: nothing better to remember
+            break
+    head = span[:64]
+    p = raw.find(head)
+    while p >= 0 and not raw.startswith(span, p):
+        p = raw.find(head, p + 1)
+    if p < 0:
+        return
+    if known is not None:  # moved (what comes before or after it changed size)
+        known.from_start, known.from_end = p, len(raw) - p
+        return
+    KNOWN_TOOLS.insert(0, _KnownTools(span, p, len(raw) - p))
+    del KNOWN_TOOLS[KNOWN_TOOLS_MAX:]
 
 
 def load(raw: Raw) -> Any:

@@ -21,6 +21,7 @@ from opentelemetry.trace import NonRecordingSpan, Span
 
 from claude_otel.core import Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
+from claude_otel.core.conversations import resumable
 from claude_otel.core.findings import MAX_FINDINGS, cap_findings
 from claude_otel.core.gcpause import gc_paused
 from claude_otel.incidents.recorder import Forensics
@@ -189,9 +190,11 @@ class Instrumentation:
         attempt = _Attempt(span, match, module, client, None, exemplar)
         attempt.forensic = self.forensics.begin(span, headers, raw)
         attempt.call_span = callspan.call_span_of(span)
-        if cfg.analysis == "overlap" and not guard and raw is not None:
+        if cfg.analysis == "overlap" and not guard and raw is not None and not resumable(raw, match.provider):
             # start when the body is on the wire (the app then waits for the answer with the GIL
-            # released); starting earlier would hold up the sending itself
+            # released); starting earlier would hold up the sending itself. A request that continues
+            # its conversation's last one is analysed below instead: walking only its new turns costs
+            # less CPU than the hand-off to the worker thread
             attempt.job = job = Job(work)
             if not _start_after_send(request.extensions, job, self._start, is_async):
                 self._start(job)

@@ -113,6 +113,27 @@ def test_a_changed_byte_anywhere_in_the_compared_prefix_is_caught() -> None:
     assert conversations.MEMORY.resumed == resumed  # never resumed from a prefix that differs
 
 
+def test_resumable_tells_which_requests_will_resume() -> None:
+    """conversations.resumable (what the overlap mode asks before handing a body to its thread) says yes
+    exactly when analyze() then resumes: not for a new conversation, its second request, a changed byte
+    in the prefix or in the bytes after the messages, a str body."""
+    first, second, third = _session_pair()
+    assert not conversations.resumable(first)
+    analyze(first)
+    assert not conversations.resumable(second)  # (only noted: no checkpoint yet)
+    analyze(second)
+    cp = next(iter(conversations.MEMORY._entries.values()))
+    assert conversations.resumable(third)
+    assert not conversations.resumable(third, "bedrock")  # another provider: another conversation
+    assert not conversations.resumable(third.decode())
+    for pos in (1500, cp.prefix // 2, cp.prefix - 1, len(third) - 10):
+        edited = third[:pos] + (b"Q" if third[pos : pos + 1] != b"Q" else b"R") + third[pos + 1 :]
+        assert not conversations.resumable(edited)
+    resumed = conversations.MEMORY.resumed
+    incremental(third)
+    assert conversations.MEMORY.resumed == resumed + 1
+
+
 def test_an_id_changed_deep_in_the_prefix_gives_the_cold_finding() -> None:
     first, second, third = _session_pair()
     analyze(first)
@@ -308,3 +329,37 @@ def test_random_sessions_with_edits_give_the_cold_answer(
             incremental(raw, provider=provider)
     finally:
         conversations.MIN_BYTES = old
+
+
+def test_new_conversations_are_noted_apart_and_evict_no_checkpoint() -> None:
+    """Many one-request conversations (each a key noted, nothing saved) between two requests of a long one:
+    its checkpoint survives them, and its next request resumes."""
+    first, second, third = _session_pair()
+    analyze(first)
+    analyze(second)
+    cp = next(iter(conversations.MEMORY._entries.values()))
+    for k in range(conversations.MEMORY.max_entries + 50):
+        analyze(first.replace(b'"role":"user"', b'"role":"user","x":%d' % k, 1))  # another first KB
+    assert next(iter(conversations.MEMORY._entries.values())) is cp
+    assert len(conversations.MEMORY) == 1
+    assert len(conversations.MEMORY.seen) == conversations.MEMORY.max_entries + 50  # (not its own key)
+    resumed = conversations.MEMORY.resumed
+    incremental(third)
+    assert conversations.MEMORY.resumed == resumed + 1
+
+
+def test_the_seen_keys_are_bounded_in_entries_and_bytes() -> None:
+    seen = conversations.SeenKeys(max_entries=100, max_bytes=1_000_000)
+    for k in range(1000):
+        seen.add(k)
+        assert len(seen) <= 100
+    assert 999 in seen and 0 not in seen  # the oldest out first
+    small = conversations.SeenKeys(max_entries=4096, max_bytes=10 * conversations._SEEN_ENTRY_BYTES)
+    for k in range(50):
+        small.add(k)
+        assert len(small) <= 10
+    none = conversations.SeenKeys(max_entries=0)
+    none.add(1)
+    assert len(none) == 0 and 1 not in none
+    default = conversations.SeenKeys()
+    assert default.max_entries == 4096 and default.max_entries * conversations._SEEN_ENTRY_BYTES <= 1 << 20
