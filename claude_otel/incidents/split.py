@@ -1,0 +1,152 @@
+"""One pass over a request body for the incident writer: its top-level fields as ``Raw`` spans and its
+messages as (role, content span), never text. msgspec does it in C with a typed schema that knows the API's
+top-level fields; a body with any other top-level field (or one whose values do not fit) is not split here
+(``split`` returns None) and the caller takes the general way (a dict of spans, then the messages' spans).
+
+``is_prompt`` answers "a user message without tool_result blocks" from the content's bytes, decoding only
+block types when the bytes could hold a tool_result block.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+from msgspec import UNSET, Raw, UnsetType
+
+__all__ = ["TOP_FIELDS", "Message", "is_prompt", "last_prompt", "message_dict", "split"]
+
+# the request fields of the Messages API (and count_tokens); a body with another top-level key is not split
+TOP_FIELDS = (
+    "model",
+    "max_tokens",
+    "system",
+    "tools",
+    "tool_choice",
+    "stream",
+    "metadata",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop_sequences",
+    "thinking",
+    "container",
+    "context_management",
+    "output_config",
+    "output_format",
+    "mcp_servers",
+    "service_tier",
+    "thread",
+    "inference_geo",
+)
+_ABSENT = Raw()  # a field present in the body is a span of at least one byte
+
+
+class Message(msgspec.Struct):
+    role: Any = None
+    content: Raw = _ABSENT
+
+
+class _Block(msgspec.Struct):
+    type: Any = None
+
+
+_Body = msgspec.defstruct(
+    "_Body",
+    [("messages", list[Message] | UnsetType, UNSET), *((name, Raw, _ABSENT) for name in TOP_FIELDS)],
+    forbid_unknown_fields=True,
+)
+_BODY = msgspec.json.Decoder(_Body)
+_BLOCKS = msgspec.json.Decoder(list[_Block])
+_LISTS = msgspec.json.Decoder(list[list[_Block]])
+
+
+def split(raw: bytes) -> tuple[dict[str, Raw], list[Message] | None] | None:
+    """({field: span} of the top-level fields present but ``messages``, the messages or None when absent),
+    or None: not a JSON object of the known fields with ``messages`` a list of objects."""
+    try:
+        body = _BODY.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    top = {name: span for name in TOP_FIELDS if len(span := getattr(body, name))}
+    messages = body.messages
+    return top, (None if messages is UNSET else messages)
+
+
+def message_dict(m: Message) -> dict[str, Any]:
+    """The message as the skeleton reads it (its role and its content, decoded)."""
+    if not len(m.content):
+        return {"role": m.role}
+    return {"role": m.role, "content": orjson.loads(bytes(m.content))}
+
+
+def _has_tool_result(data: bytes) -> bool:
+    try:
+        return any(b.type == "tool_result" for b in _BLOCKS.decode(data))
+    except msgspec.ValidationError:  # an element that is not an object
+        return any(isinstance(b, dict) and b.get("type") == "tool_result" for b in orjson.loads(data))
+
+
+def _quick(m: Message) -> tuple[bool | None, bytes]:
+    """(is it a prompt: True, False, or None when only its block types can tell; its content bytes)."""
+    if m.role != "user" or not len(m.content):
+        return False, b""
+    data = bytes(m.content)
+    first = data[:1]
+    if first == b'"':
+        return True, data
+    if first != b"[":
+        return False, data
+    if b"tool_result" not in data and b"\\u" not in data:  # (an escape could spell the type)
+        return True, data
+    return None, data
+
+
+def is_prompt(m: Message) -> bool:
+    """A user message whose content is a string, or a list without tool_result blocks."""
+    answer, data = _quick(m)
+    return (not _has_tool_result(data)) if answer is None else answer
+
+
+def last_prompt(messages: list[Message], end: int) -> int | None:
+    """The index of the last prompt (``is_prompt``) before ``end``, or None. The messages whose block
+    types must be read (a tool loop's results, back to its prompt) are decoded together, in one call.
+    (``_quick``, inlined: this loop may pass over every message of a long tool loop.)"""
+    pending: list[int] = []
+    datas: list[bytes] = []
+    found = None
+    for i in range(min(end, len(messages)) - 1, -1, -1):
+        m = messages[i]
+        if m.role != "user":
+            continue
+        data = bytes(m.content)
+        first = data[:1]
+        if first == b"[":
+            if b"tool_result" in data or b"\\u" in data:
+                pending.append(i)
+                datas.append(data)
+                continue
+            found = i
+            break
+        if first == b'"':
+            found = i
+            break
+    if not pending:
+        return found
+    try:
+        lists = _LISTS.decode(b"[" + b",".join(datas) + b"]")
+    except msgspec.ValidationError:  # a block that is not an object: one by one
+        lists = None
+    for k, i in enumerate(pending):
+        if lists is None:
+            has = _has_tool_result(datas[k])
+        else:
+            has = False
+            for b in lists[k]:
+                if b.type == "tool_result":
+                    has = True
+                    break
+        if not has:
+            return i
+    return found
