@@ -3,8 +3,8 @@ messages as (role, content span), never text. msgspec does it in C with a typed 
 top-level fields; a body with any other top-level field (or one whose values do not fit) is not split here
 (``split`` returns None) and the caller takes the general way (a dict of spans, then the messages' spans).
 
-``is_prompt`` answers "a user message without tool_result blocks" from the content's bytes, decoding only
-block types when the bytes could hold a tool_result block.
+``last_prompt`` finds the last user message without tool_result blocks before an index from the contents'
+bytes, decoding only block types (all such messages in one call) when the bytes could hold a tool_result.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, Raw, UnsetType
 
-__all__ = ["TOP_FIELDS", "Message", "is_prompt", "last_prompt", "message_dict", "split"]
+__all__ = ["TOP_FIELDS", "Message", "last_prompt", "message_dict", "split"]
 
 # the request fields of the Messages API (and count_tokens); a body with another top-level key is not split
 TOP_FIELDS = (
@@ -88,31 +88,10 @@ def _has_tool_result(data: bytes) -> bool:
         return any(isinstance(b, dict) and b.get("type") == "tool_result" for b in orjson.loads(data))
 
 
-def _quick(m: Message) -> tuple[bool | None, bytes]:
-    """(is it a prompt: True, False, or None when only its block types can tell; its content bytes)."""
-    if m.role != "user" or not len(m.content):
-        return False, b""
-    data = bytes(m.content)
-    first = data[:1]
-    if first == b'"':
-        return True, data
-    if first != b"[":
-        return False, data
-    if b"tool_result" not in data and b"\\u" not in data:  # (an escape could spell the type)
-        return True, data
-    return None, data
-
-
-def is_prompt(m: Message) -> bool:
-    """A user message whose content is a string, or a list without tool_result blocks."""
-    answer, data = _quick(m)
-    return (not _has_tool_result(data)) if answer is None else answer
-
-
 def last_prompt(messages: list[Message], end: int) -> int | None:
-    """The index of the last prompt (``is_prompt``) before ``end``, or None. The messages whose block
-    types must be read (a tool loop's results, back to its prompt) are decoded together, in one call.
-    (``_quick``, inlined: this loop may pass over every message of a long tool loop.)"""
+    """The index of the last prompt (a user message whose content is a string, or a list without
+    tool_result blocks) before ``end``, or None. The messages whose block types must be read (a tool
+    loop's results, back to its prompt) are decoded together, in one call."""
     pending: list[int] = []
     datas: list[bytes] = []
     found = None
