@@ -43,12 +43,12 @@ TOP_FIELDS = (
 _ABSENT = Raw()  # a field present in the body is a span of at least one byte
 
 
-class Message(msgspec.Struct):
+class Message(msgspec.Struct, gc=False):  # (decoded JSON holds no cycles)
     role: Any = None
     content: Raw = _ABSENT
 
 
-class _Block(msgspec.Struct):
+class _Block(msgspec.Struct, gc=False):
     type: Any = None
 
 
@@ -56,6 +56,7 @@ _Body = msgspec.defstruct(
     "_Body",
     [("messages", list[Message] | UnsetType, UNSET), *((name, Raw, _ABSENT) for name in TOP_FIELDS)],
     forbid_unknown_fields=True,
+    gc=False,
 )
 _BODY = msgspec.json.Decoder(_Body)
 _BLOCKS = msgspec.json.Decoder(list[_Block])
