@@ -279,13 +279,12 @@ _PARTS_LOCK = threading.Lock()
 
 
 def _part(name: str, span: msgspec.Raw) -> Any:
-    data = bytes(span)
-    key = (name, len(data), zlib.crc32(data))
+    key = (name, len(span), zlib.crc32(span))  # (the span read in place: no copy)
     with _PARTS_LOCK:
         if key in _PARTS:
             _PARTS.move_to_end(key)
             return _PARTS[key]
-    part = skeleton({name: orjson.loads(data)}, parsed_json=True).get(name)
+    part = skeleton({name: orjson.loads(memoryview(span))}, parsed_json=True).get(name)
     with _PARTS_LOCK:
         _PARTS[key] = part
         while len(_PARTS) > _PARTS_ENTRIES:
@@ -349,7 +348,7 @@ def _windowed_skeleton_source(
             order = _window_of(n, findings, error_message, partial(_last_prompt_of_spans, spans))
             shown = [orjson.loads(bytes(spans[i])) for i in order]
     parsed: dict[str, Any] = {
-        k: orjson.loads(bytes(v)) if k in _SKELETON_FIELDS and k not in _REPEATED else None
+        k: orjson.loads(memoryview(v)) if k in _SKELETON_FIELDS and k not in _REPEATED else None
         for k, v in top.items()
     }
     if shown is None:

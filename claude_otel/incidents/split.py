@@ -79,7 +79,7 @@ def message_dict(m: Message) -> dict[str, Any]:
     """The message as the skeleton reads it (its role and its content, decoded)."""
     if not len(m.content):
         return {"role": m.role}
-    return {"role": m.role, "content": orjson.loads(bytes(m.content))}
+    return {"role": m.role, "content": orjson.loads(memoryview(m.content))}
 
 
 def _has_tool_result(data: bytes) -> bool:
