@@ -16,6 +16,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -24,6 +25,8 @@ import orjson
 from claude_otel.core.client_label import parse_user_agent
 from claude_otel.core.rules import rule_info
 from claude_otel.core.skeleton import skeleton
+
+from .split import last_prompt, message_dict, split
 
 __all__ = [
     "KINDS",
@@ -252,6 +255,13 @@ def _is_prompt(message: Any) -> bool:
     )
 
 
+def _last_prompt_of_spans(spans: list[msgspec.Raw], end: int) -> int | None:
+    for i in range(end - 1, -1, -1):
+        if _is_prompt(orjson.loads(bytes(spans[i]))):
+            return i
+    return None
+
+
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _SPANS = msgspec.json.Decoder(list[msgspec.Raw])
 # the top-level fields the skeleton reads (the others are kept by name only)
@@ -269,13 +279,12 @@ _PARTS_LOCK = threading.Lock()
 
 
 def _part(name: str, span: msgspec.Raw) -> Any:
-    data = bytes(span)
-    key = (name, len(data), zlib.crc32(data))
+    key = (name, len(span), zlib.crc32(span))  # (the span read in place: no copy)
     with _PARTS_LOCK:
         if key in _PARTS:
             _PARTS.move_to_end(key)
             return _PARTS[key]
-    part = skeleton({name: orjson.loads(data)}, parsed_json=True).get(name)
+    part = skeleton({name: orjson.loads(memoryview(span))}, parsed_json=True).get(name)
     with _PARTS_LOCK:
         _PARTS[key] = part
         while len(_PARTS) > _PARTS_ENTRIES:
@@ -293,43 +302,60 @@ def _with_parts(skel: dict[str, Any], top: dict[str, msgspec.Raw]) -> dict[str, 
     return skel
 
 
+def _window_of(n: int, findings: Sequence[Any], error_message: str | None, prompt_before: Any) -> list[int]:
+    """The indices of the messages the record shows, of ``n``: the first, around the failing one, the last,
+    and the last user prompt before the failing one (``prompt_before(i)``: the last prompt before i)."""
+    if n <= HEAD + TAIL + 2 * AROUND + 1:
+        return list(range(n))
+    paths = [f.path for f in findings if f.severity == "error"]
+    fail_msg, _ = failing_index([*paths, error_message])
+    keep = set(range(HEAD)) | set(range(n - TAIL, n))
+    if fail_msg is not None and 0 <= fail_msg < n:
+        keep |= set(range(max(0, fail_msg - AROUND), min(n, fail_msg + AROUND + 1)))
+        prompt = prompt_before(fail_msg)
+        if prompt is not None:
+            keep.add(prompt)
+    return sorted(keep)
+
+
 def _windowed_skeleton_source(
     raw: bytes, findings: Sequence[Any], error_message: str | None
 ) -> dict[str, Any]:
     """The skeleton of only the messages the record will show (first, around the failing one, the last,
-    and the last user prompt before the failing one), with their real indices. The body is split into
-    its top-level fields and its messages without building them (msgspec ``Raw`` spans, in C); only the
-    shown messages and the fields the skeleton reads are decoded: a 1,000-turn or 250 KB history costs
-    about a tenth of a parse, on the writer thread that shares the GIL with the requests."""
-    try:
-        top = _TOP.decode(raw)
-        spans = _SPANS.decode(top["messages"]) if "messages" in top else None
-    except (msgspec.DecodeError, msgspec.ValidationError):  # not a JSON object, or messages not a list
-        return skeleton(raw)
+    and the last user prompt before the failing one), with their real indices. One pass splits the body
+    into its top-level fields and its messages' roles and content spans without building them (msgspec,
+    in C: ``split``); only the shown messages and the fields the skeleton reads are decoded: a 1,000-turn
+    or 250 KB history costs less than a parse, on the writer thread that shares the GIL with the requests.
+    A body with a top-level field the API does not define takes two passes (a dict of spans, then the
+    messages' spans)."""
+    parts = split(raw)
+    if parts is not None:
+        top, messages = parts
+        shown: Any = None
+        if messages is not None:
+            n = len(messages)
+            order = _window_of(n, findings, error_message, lambda end: last_prompt(messages, end))
+            shown = [message_dict(messages[i]) for i in order]
+    else:
+        try:
+            top = _TOP.decode(raw)
+            spans = _SPANS.decode(top.pop("messages")) if "messages" in top else None
+        except (msgspec.DecodeError, msgspec.ValidationError):  # not a JSON object, or messages not a list
+            return skeleton(raw)
+        shown = None
+        if spans is not None:
+            n = len(spans)
+            order = _window_of(n, findings, error_message, partial(_last_prompt_of_spans, spans))
+            shown = [orjson.loads(bytes(spans[i])) for i in order]
     parsed: dict[str, Any] = {
-        k: orjson.loads(bytes(v)) if k in _SKELETON_FIELDS and k not in _REPEATED else None
+        k: orjson.loads(memoryview(v)) if k in _SKELETON_FIELDS and k not in _REPEATED else None
         for k, v in top.items()
-        if k != "messages"
     }
-    if spans is None:
+    if shown is None:
         out = _with_parts(skeleton(parsed, parsed_json=True), top)
         out["body_bytes"] = len(raw)
         return out
-    n = len(spans)
-    if n <= HEAD + TAIL + 2 * AROUND + 1:
-        keep = set(range(n))
-    else:
-        paths = [f.path for f in findings if f.severity == "error"]
-        fail_msg, _ = failing_index([*paths, error_message])
-        keep = set(range(HEAD)) | set(range(n - TAIL, n))
-        if fail_msg is not None and 0 <= fail_msg < n:
-            keep |= set(range(max(0, fail_msg - AROUND), min(n, fail_msg + AROUND + 1)))
-            for i in range(fail_msg - 1, -1, -1):
-                if _is_prompt(orjson.loads(bytes(spans[i]))):
-                    keep.add(i)
-                    break
-    order = sorted(keep)
-    parsed["messages"] = [orjson.loads(bytes(spans[i])) for i in order]
+    parsed["messages"] = shown
     skel = _with_parts(skeleton(parsed, parsed_json=True), top)
     for m in skel.get("messages") or ():
         if isinstance(m, dict) and isinstance(m.get("i"), int):

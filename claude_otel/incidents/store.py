@@ -24,6 +24,8 @@ from typing import Any
 
 import orjson
 
+from claude_otel.core.gcpause import gc_paused
+
 __all__ = ["IncidentStore", "IncidentWriter", "StoreLimits", "default_path", "open_readonly"]
 
 _ROW_OVERHEAD = 64  # bytes of a row besides its record: key, columns, index entries (roughly)
@@ -335,7 +337,8 @@ class IncidentWriter:
                 with self._lock:
                     self._queued_bytes -= job.size
                 try:
-                    record = job.build()
+                    with gc_paused():  # its containers are freed by reference counting (see gcpause)
+                        record = job.build()
                 except Exception as exc:
                     self._trouble("incident_store_error", f"building a record: {type(exc).__name__}")
                     continue

@@ -13,7 +13,14 @@ from forensics_support import broken_turn_body, shed
 
 from claude_otel.core import analyze
 from claude_otel.core.skeleton import skeleton
-from claude_otel.incidents.record import build_record, failing_index, window_skeleton
+from claude_otel.incidents.record import (
+    _is_prompt,
+    build_record,
+    failing_index,
+    rewind_target,
+    window_skeleton,
+)
+from claude_otel.incidents.split import last_prompt, split
 from claude_otel.sessions import key
 from claude_otel.sessions.key import repeat_signature, repeat_signature_of
 
@@ -86,3 +93,68 @@ def test_the_windowed_skeleton_is_the_full_skeleton_windowed(message):
         paths = [f.path for f in findings if f.severity == "error"]
         fail_msg, fail_block = failing_index([*paths, message])
         assert record["skeleton"] == window_skeleton(skeleton(raw), fail_msg, fail_block), name
+
+
+def _prompt_bodies() -> list[bytes]:
+    """Bodies whose user turns put the typed pass's shortcuts to the test: a prompt whose text mentions
+    tool_result, an escaped type, a block that is not an object, content that is null or an object, a
+    tool loop long enough that its results are decoded together."""
+    base = broken_turn_body(extra_turns=12)
+    turns = base["messages"]
+    odd = [
+        {"role": "user", "content": [{"type": "text", "text": 'a prompt about "tool_result" blocks'}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+        {"role": "user", "content": None},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+        {"role": "user", "content": {"type": "text"}},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+        {"role": "user", "content": ["a bare string", {"type": "text", "text": "x"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+    ]
+    out = [orjson.dumps(base), orjson.dumps(dict(base, messages=[*odd, *turns]))]
+    escaped = orjson.dumps(dict(base, messages=[*turns[:1], *odd[:2], *turns[1:]]))
+    out.append(escaped.replace(b'"type":"tool_result"', b'"type":"tool\\u005fresult"'))
+    out.append(orjson.dumps(dict(base, messages=[*turns[:-1], *odd[-2:], turns[-1]])))
+    out.append(orjson.dumps(dict(base, messages=[*turns[:-1], odd[-2], turns[-1]])))
+    return out
+
+
+@pytest.mark.parametrize("extra", [{}, {"an_unknown_field": 1}])
+def test_the_one_pass_and_the_two_pass_split_give_the_full_skeleton_windowed(extra):
+    """A body of known top-level fields is split in one typed pass; one with another field takes two
+    passes: both give the full skeleton windowed, the prompt to rewind to included."""
+    bodies = [raw for _, raw in _bodies()] + _prompt_bodies()
+    for raw in bodies:
+        if extra:
+            raw = orjson.dumps(dict(orjson.loads(raw), **extra))
+        assert (split(raw) is None) == bool(extra)
+        findings = analyze(raw).findings
+        n = len(orjson.loads(raw)["messages"])
+        for message in (None, f"messages.{n // 2}: x", f"messages.{n - 1}.content.0: y"):
+            record = build_record(
+                kind="http_error",
+                raw=raw,
+                user_agent=None,
+                betas=None,
+                endpoint="messages",
+                predicted="error",
+                findings=findings,
+                status=400,
+                error_message=message,
+            )
+            paths = [f.path for f in findings if f.severity == "error"]
+            fail_msg, fail_block = failing_index([*paths, message])
+            full = skeleton(raw)
+            assert record["skeleton"] == window_skeleton(full, fail_msg, fail_block)
+            assert record["rewind_to_message"] == rewind_target(full, fail_msg)
+
+
+def test_last_prompt_answers_like_reading_every_message():
+    for raw in _prompt_bodies():
+        parts = split(raw)
+        assert parts is not None
+        messages = parts[1]
+        value = orjson.loads(raw)["messages"]
+        for end in range(len(messages) + 1):
+            expected = next((i for i in range(end - 1, -1, -1) if _is_prompt(value[i])), None)
+            assert last_prompt(messages, end) == expected, end
