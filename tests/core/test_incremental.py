@@ -14,32 +14,25 @@ from __future__ import annotations
 import copy
 import json
 import random
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from analysis_paths import claude_code_bodies, pristine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_otel.core import analysis, analyze, clear_caches, conversations
 from claude_otel.core.conversations import ConversationMemory
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import claude_code_bodies as cc  # noqa: E402
-
-sys.path.remove(str(ROOT / "benchmarks"))
+cc = claude_code_bodies()
 
 
 @pytest.fixture(autouse=True)
 def fresh_memory() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
-    analysis._INCREMENTAL = True
+    with pristine():
+        yield
 
 
 def cold(raw: bytes, **kw: Any) -> dict:

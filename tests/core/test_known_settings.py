@@ -11,32 +11,25 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from analysis_paths import claude_code_bodies, pristine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_otel.core import analysis, analyze, clear_caches, schema
 from claude_otel.core import settings as known_settings
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import claude_code_bodies as cc  # noqa: E402
-
-sys.path.remove(str(ROOT / "benchmarks"))
+cc = claude_code_bodies()
 
 
 @pytest.fixture(autouse=True)
 def fresh() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
-    analysis._INCREMENTAL = analysis._FAST_PATH = analysis._SETTINGS = True
+    with pristine():
+        yield
 
 
 def reference(raw: bytes, **kw: Any) -> dict:
