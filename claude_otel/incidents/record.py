@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 import time
-import zlib
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import partial
@@ -23,6 +20,7 @@ import msgspec
 import orjson
 
 from claude_otel.core.client_label import parse_user_agent
+from claude_otel.core.memo import ChecksumMemo
 from claude_otel.core.rules import rule_info
 from claude_otel.core.skeleton import skeleton
 
@@ -273,23 +271,14 @@ _SKELETON_FIELDS = frozenset(
 # the fields a client sends the same on every request (Claude Code: 25 tools, a 12 KB system prompt): their
 # skeletons are remembered by the field's length and CRC-32 (a few entries: bounded, content-free)
 _REPEATED = ("tools", "system")
-_PARTS: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
-_PARTS_ENTRIES = 16
-_PARTS_LOCK = threading.Lock()
+# (bounded: 16 skeletons, each made from at most 1 MiB of tools or system; a larger one is made every time)
+_PARTS = ChecksumMemo(entries=16, max_input_bytes=1 << 20)
 
 
 def _part(name: str, span: msgspec.Raw) -> Any:
-    key = (name, len(span), zlib.crc32(span))  # (the span read in place: no copy)
-    with _PARTS_LOCK:
-        if key in _PARTS:
-            _PARTS.move_to_end(key)
-            return _PARTS[key]
-    part = skeleton({name: orjson.loads(memoryview(span))}, parsed_json=True).get(name)
-    with _PARTS_LOCK:
-        _PARTS[key] = part
-        while len(_PARTS) > _PARTS_ENTRIES:
-            _PARTS.popitem(last=False)
-    return part
+    return _PARTS.get(
+        span, lambda: skeleton({name: orjson.loads(memoryview(span))}, parsed_json=True).get(name), name
+    )
 
 
 def _with_parts(skel: dict[str, Any], top: dict[str, msgspec.Raw]) -> dict[str, Any]:

@@ -24,15 +24,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
-import zlib
-from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 import orjson
+
+from claude_otel.core.memo import ChecksumMemo
 
 __all__ = [
     "CONVERSATION_HEADER",
@@ -314,9 +313,7 @@ def repeat_signature(raw: bytes | None) -> str | None:
         return None
 
 
-_MEMO: OrderedDict[tuple[int, int], str | None] = OrderedDict()
-_MEMO_ENTRIES = 256  # about 40 KB: (length, crc32) -> a 24-character digest
-_MEMO_LOCK = threading.Lock()
+_MEMO = ChecksumMemo(entries=256)  # about 40 KB: (length, crc32) -> a 24-character digest
 
 
 def repeat_signature_of(raw: bytes | None) -> str | None:
@@ -325,16 +322,6 @@ def repeat_signature_of(raw: bytes | None) -> str | None:
     if not raw:
         return None
     try:
-        fp = (len(raw), zlib.crc32(raw))
+        return _MEMO.get(raw, lambda: repeat_signature(raw))
     except Exception:
         return repeat_signature(raw)
-    with _MEMO_LOCK:
-        if fp in _MEMO:
-            _MEMO.move_to_end(fp)
-            return _MEMO[fp]
-    sig = repeat_signature(raw)
-    with _MEMO_LOCK:
-        _MEMO[fp] = sig
-        while len(_MEMO) > _MEMO_ENTRIES:
-            _MEMO.popitem(last=False)
-    return sig
