@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -75,24 +76,30 @@ def test_the_memo_answers_like_the_walk():
     assert repeat_signature_of(None) is None
 
 
+def _record_and_full(raw: bytes, findings: Any, message: str | None) -> tuple[dict, Any, Any, Any]:
+    """The record of a 400 with ``message`` for ``raw``; the whole body's skeleton, and the failing message
+    and block (the record's skeleton must be that skeleton windowed around them)."""
+    record = build_record(
+        kind="http_error",
+        raw=raw,
+        user_agent=None,
+        betas=None,
+        endpoint="messages",
+        predicted="error",
+        findings=findings,
+        status=400,
+        error_message=message,
+    )
+    paths = [f.path for f in findings if f.severity == "error"]
+    fail_msg, fail_block = failing_index([*paths, message])
+    return record, skeleton(raw), fail_msg, fail_block
+
+
 @pytest.mark.parametrize("message", ["messages.3: x", "messages.9.content.1: y", None])
 def test_the_windowed_skeleton_is_the_full_skeleton_windowed(message):
     for name, raw in _bodies():
-        findings = analyze(raw).findings
-        record = build_record(
-            kind="http_error",
-            raw=raw,
-            user_agent=None,
-            betas=None,
-            endpoint="messages",
-            predicted="error",
-            findings=findings,
-            status=400,
-            error_message=message,
-        )
-        paths = [f.path for f in findings if f.severity == "error"]
-        fail_msg, fail_block = failing_index([*paths, message])
-        assert record["skeleton"] == window_skeleton(skeleton(raw), fail_msg, fail_block), name
+        record, full, fail_msg, fail_block = _record_and_full(raw, analyze(raw).findings, message)
+        assert record["skeleton"] == window_skeleton(full, fail_msg, fail_block), name
 
 
 def _prompt_bodies() -> list[bytes]:
@@ -131,20 +138,7 @@ def test_the_one_pass_and_the_two_pass_split_give_the_full_skeleton_windowed(ext
         findings = analyze(raw).findings
         n = len(orjson.loads(raw)["messages"])
         for message in (None, f"messages.{n // 2}: x", f"messages.{n - 1}.content.0: y"):
-            record = build_record(
-                kind="http_error",
-                raw=raw,
-                user_agent=None,
-                betas=None,
-                endpoint="messages",
-                predicted="error",
-                findings=findings,
-                status=400,
-                error_message=message,
-            )
-            paths = [f.path for f in findings if f.severity == "error"]
-            fail_msg, fail_block = failing_index([*paths, message])
-            full = skeleton(raw)
+            record, full, fail_msg, fail_block = _record_and_full(raw, findings, message)
             assert record["skeleton"] == window_skeleton(full, fail_msg, fail_block)
             assert record["rewind_to_message"] == rewind_target(full, fail_msg)
 
