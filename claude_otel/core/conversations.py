@@ -145,10 +145,12 @@ class ConversationMemory:
                 self.bytes -= gone.cost
 
     def clear(self) -> None:
+        global _MATCHED
         with self._lock:
             self._entries.clear()
             self.bytes = self.resumed = 0
         self.seen.clear()
+        _MATCHED = (None, None)
 
 
 MEMORY = ConversationMemory()
@@ -169,10 +171,28 @@ def resumable(body: object, provider: str = "anthropic") -> bool:
         return False
     raw: bytes = body  # type: ignore[assignment]
     cp = MEMORY.get(key_of(raw, provider))
-    if cp is None or cp.prefix <= 0:
-        return False
+    return cp is not None and matches(cp, raw)
+
+
+# the last (body, checkpoint) pair found to match: the hooks ask resumable(), then analyze() the same bytes
+# object on the same thread, which then skips the two memcmps (bytes are immutable: the same object is
+# the same bytes). One slot, so at most one body kept alive; a race just compares again.
+_MATCHED: tuple[Any, Any] = (None, None)
+
+
+def matches(cp: Checkpoint, body: bytes) -> bool:
+    """Whether `body` is cp's prefix + at least one byte + cp's tail (compared, never assumed)."""
+    global _MATCHED
+    seen_body, seen_cp = _MATCHED
+    if seen_body is body and seen_cp is cp:
+        return True
     p, tail = cp.prefix, cp.tail
-    return len(raw) - len(tail) > p and raw.endswith(tail) and raw.startswith(memoryview(cp.body)[:p])
+    if p <= 0 or len(body) - len(tail) <= p:
+        return False
+    if body.endswith(tail) and body.startswith(memoryview(cp.body)[:p]):
+        _MATCHED = (body, cp)
+        return True
+    return False
 
 
 def checkpoint_index(messages: list[Any]) -> int:
@@ -196,10 +216,10 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     """The messages `body` holds after cp's prefix, decoded, with their byte offsets in `body`, when
     `body` is cp's prefix + at least one message + cp's tail; None otherwise (or when one of them does not
     fit the schema: the cold analysis then says why)."""
-    p, tail = cp.prefix, cp.tail
-    end = len(body) - len(tail)
-    if p <= 0 or end <= p or not body.endswith(tail) or not body.startswith(memoryview(cp.body)[:p]):
+    if not matches(cp, body):
         return None
+    p = cp.prefix
+    end = len(body) - len(cp.tail)
     array = b"".join((b"[", memoryview(body)[p:end], b"]"))  # (one copy)
     try:
         messages = _MESSAGES.decode(array)  # one decode for them all; then only their spans, for offsets

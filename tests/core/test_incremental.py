@@ -356,3 +356,17 @@ def test_the_seen_keys_are_bounded_in_entries_and_bytes() -> None:
     assert len(none) == 0 and 1 not in none
     default = conversations.SeenKeys()
     assert default.max_entries == 4096 and default.max_entries * conversations._SEEN_ENTRY_BYTES <= 1 << 20
+
+
+def test_a_match_remembered_for_one_bytes_object_is_never_lent_to_other_bytes() -> None:
+    from claude_otel.core.walk import WalkState
+
+    old = b'{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}],"model":"m"}'
+    prefix = old.index(b',{"role":"user","content":"b"}') + 1
+    cp = conversations.Checkpoint(old, 1, WalkState(), None, prefix, b'],"model":"m"}')
+    body = old[:prefix] + b'{"role":"user","content":"c"}],"model":"m"}'
+    assert conversations.matches(cp, body) and conversations.matches(cp, body)  # the second: remembered
+    for i in range(prefix):  # the same length, one byte changed in the prefix: compared, not remembered
+        changed = body[:i] + bytes([body[i] ^ 1]) + body[i + 1 :]
+        assert not conversations.matches(cp, changed), i
+    assert conversations.matches(cp, bytes(bytearray(body)))  # equal bytes, another object: compared
