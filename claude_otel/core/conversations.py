@@ -176,7 +176,8 @@ def resumable(body: object, provider: str = "anthropic") -> bool:
 
 # the last (body, checkpoint) pair found to match: the hooks ask resumable(), then analyze() the same bytes
 # object on the same thread, which then skips the two memcmps (bytes are immutable: the same object is
-# the same bytes). One slot, so at most one body kept alive; a race just compares again.
+# the same bytes). One slot, emptied by the continued() that uses it: it keeps neither the body nor the
+# checkpoint (an evicted one, with a whole decoded request) alive after that; a race just compares again.
 _MATCHED: tuple[Any, Any] = (None, None)
 
 
@@ -216,8 +217,10 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     """The messages `body` holds after cp's prefix, decoded, with their byte offsets in `body`, when
     `body` is cp's prefix + at least one message + cp's tail; None otherwise (or when one of them does not
     fit the schema: the cold analysis then says why)."""
+    global _MATCHED
     if not matches(cp, body):
         return None
+    _MATCHED = (None, None)  # (used: see matches)
     p = cp.prefix
     end = len(body) - len(cp.tail)
     array = b"".join((b"[", memoryview(body)[p:end], b"]"))  # (one copy)

@@ -127,6 +127,23 @@ def test_resumable_tells_which_requests_will_resume() -> None:
     assert conversations.MEMORY.resumed == resumed + 1
 
 
+def test_the_remembered_match_keeps_nothing_alive_once_used() -> None:
+    """resumable() remembers its match for the analyze() of the same bytes; that analyze() uses it and
+    lets it go: the replaced checkpoint (a whole decoded request) and the body are not kept alive."""
+    import sys
+
+    first, second, third = _session_pair()
+    analyze(first)
+    analyze(second)
+    old = next(iter(conversations.MEMORY._entries.values()))  # replaced by third's checkpoint
+    assert conversations.resumable(third)
+    held = sys.getrefcount(old)
+    analyze(third)
+    assert next(iter(conversations.MEMORY._entries.values())) is not old
+    assert sys.getrefcount(old) == held - 2  # neither the memory nor the remembered match holds it
+    assert conversations._MATCHED == (None, None)
+
+
 def test_an_id_changed_deep_in_the_prefix_gives_the_cold_finding() -> None:
     first, second, third = _session_pair()
     analyze(first)
