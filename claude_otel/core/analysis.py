@@ -101,12 +101,16 @@ def analyze(
     provider: str = "anthropic",
     max_bytes: int | None = None,
     betas: Sequence[str] | str | None = None,
+    conversation: str | None = None,
 ) -> Analysis:
     """Shape + findings of one Messages API request body. Never raises (see docs/interfaces.md §1).
 
     `betas`: the request's beta flags (the `anthropic-beta` header: a sequence, or the comma-joined header
     value). None means unknown (no header information: rules that depend on a beta stay warnings); an
     empty sequence means the request carries no beta.
+    `conversation`: the id of the session the request belongs to, when the client sends one (Claude
+    Code's `x-claude-code-session-id`): it keys the conversation memory with the body's first KB, so
+    that sessions whose bodies start alike do not take each other's place. It changes nothing else.
     """
     shape = Shape()
     try:
@@ -124,9 +128,9 @@ def analyze(
             out = Collector(provider)
             if len(body) >= _PAUSE_GC_BYTES:  # decode, walk and checks allocate; none of it is garbage yet
                 with gc_paused():
-                    req = _fast(body, shape, out, known)
+                    req = _fast(body, shape, out, known, conversation)
             else:
-                req = _fast(body, shape, out, known)
+                req = _fast(body, shape, out, known, conversation)
             if req is not None:
                 shape.body_bytes = len(body) if body.__class__ is bytes else _size(body)
                 if shape.body_bytes > REQUEST_BYTES_MAYBE:
@@ -191,12 +195,18 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ..
     _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
 
 
-def _fast(body: bytes | str, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> Request | None:
+def _fast(
+    body: bytes | str,
+    shape: Shape,
+    out: Collector,
+    betas: tuple[str, ...] | None,
+    conversation: str | None = None,
+) -> Request | None:
     """The fast path: the decoded request when it ran to the end, None to take the full path. A body of
     MIN_BYTES or more goes through the conversation memory (conversations.py): walked only from where the
     previous request of its conversation left off when it continues it, and remembered for the next."""
     if _INCREMENTAL and body.__class__ is bytes and len(body) >= conversations.MIN_BYTES:
-        return _fast_remembered(body, shape, out, betas)  # type: ignore[arg-type]
+        return _fast_remembered(body, shape, out, betas, conversation)  # type: ignore[arg-type]
     req, known = _decode(body)
     if req is None or _analyze_decoded(req, shape, out, betas, known=known) is None:
         return None
@@ -225,10 +235,10 @@ def _decode(body: bytes | str) -> tuple[Request | None, settings.Known | None]:
 
 
 def _fast_remembered(
-    body: bytes, shape: Shape, out: Collector, betas: tuple[str, ...] | None
+    body: bytes, shape: Shape, out: Collector, betas: tuple[str, ...] | None, conversation: str | None
 ) -> Request | None:
     memory = conversations.MEMORY
-    key = conversations.key_of(body, out.provider)
+    key = conversations.key_of(body, out.provider, conversations.conversation_id(conversation))
     cp = memory._entries.get(key)  # (MEMORY.get without the call: every large body pays it)
     if cp is not None and cp.prefix:
         cont = conversations.continued(cp, body)

@@ -156,13 +156,28 @@ class ConversationMemory:
 MEMORY = ConversationMemory()
 
 
-def key_of(body: bytes, provider: str) -> int:
-    """A conversation's key: a hash of the provider and the body's first KB (a collision costs a cold
-    analysis: everything is compared before anything is resumed)."""
-    return hash((provider, body[:_KEY_BYTES]))
+def key_of(body: bytes, provider: str, conversation: str | None = None) -> int:
+    """A conversation's key: a hash of the provider, the conversation id when the client sends one
+    (Claude Code's session id), and the body's first KB. The id keeps apart the sessions that start
+    with the same bytes (a fleet running one prompt in one checkout: Claude Code's first KB is the
+    model, a fixed reminder, the prompt); the first KB keeps apart the conversations of one session (a
+    subagent's starts with its own task). A collision costs a cold analysis: everything is compared
+    before anything is resumed."""
+    return hash((provider, conversation, body[:_KEY_BYTES]))
 
 
-def resumable(body: object, provider: str = "anthropic") -> bool:
+def conversation_id(value: object) -> str | None:
+    """A caller's conversation id as the key takes it: a str of at most CONVERSATION_ID_MAX characters,
+    else None (the key is then the first KB alone)."""
+    if value.__class__ is str and 0 < len(value) <= CONVERSATION_ID_MAX:  # type: ignore[arg-type]
+        return value  # type: ignore[return-value]
+    return None
+
+
+CONVERSATION_ID_MAX = 256
+
+
+def resumable(body: object, provider: str = "anthropic", conversation: str | None = None) -> bool:
     """Whether analyze(body) will walk only what follows a checkpoint: cheap, so worth doing on the
     request's own thread rather than paying a hand-off to another. The same key, sizes and byte
     comparisons as analyze() makes (two memcmps: about 3 µs at 200 KB); only the decode of the new
@@ -170,7 +185,7 @@ def resumable(body: object, provider: str = "anthropic") -> bool:
     if body.__class__ is not bytes or len(body) < MIN_BYTES:  # type: ignore[arg-type]
         return False
     raw: bytes = body  # type: ignore[assignment]
-    cp = MEMORY.get(key_of(raw, provider))
+    cp = MEMORY.get(key_of(raw, provider, conversation_id(conversation)))
     return cp is not None and matches(cp, raw)
 
 

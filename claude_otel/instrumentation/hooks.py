@@ -185,12 +185,19 @@ class Instrumentation:
             )
         retry = _retry_count(headers) if recording else None
         exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)
-        work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, None, exemplar)
-        attempt.forensic = self.forensics.begin(span, headers, raw)
+        attempt.forensic = fx = self.forensics.begin(span, headers, raw)
+        # the session the request belongs to, when the client says (keys the conversation memory)
+        conv = (fx.session_header or fx.conversation_header or fx.conversation) if fx is not None else None
+        work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar, conv)
         attempt.call_span = callspan.call_span_of(span)
-        if cfg.analysis == "overlap" and not guard and raw is not None and not resumable(raw, match.provider):
+        if (
+            cfg.analysis == "overlap"
+            and not guard
+            and raw is not None
+            and not resumable(raw, match.provider, conv)
+        ):
             # start when the body is on the wire (the app then waits for the answer with the GIL
             # released); starting earlier would hold up the sending itself. A request that continues
             # its conversation's last one is analysed below instead: walking only its new turns costs
@@ -219,11 +226,12 @@ class Instrumentation:
         retry: int | None,
         recording: bool,
         exemplar: Any,
+        conversation: str | None = None,
     ) -> _Result | None:
         """Analysis, cross-turn checks, request metrics, span attributes. Never raises (None: failed)."""
         try:
             with gc_paused():  # the parsed body is freed inside: see gcpause
-                return self._analyse_body(raw, match, client, betas, retry, recording, exemplar)
+                return self._analyse_body(raw, match, client, betas, retry, recording, exemplar, conversation)
         except Exception as exc:
             self.internal("hook_error", type(exc).__name__)
             return None
@@ -237,6 +245,7 @@ class Instrumentation:
         retry: int | None,
         recording: bool,
         exemplar: Any,
+        conversation: str | None = None,
     ) -> _Result:
         cfg = self.config
         m = self.metrics
@@ -248,7 +257,13 @@ class Instrumentation:
         else:
             if len(raw) > cfg.max_body_bytes:
                 self.internal("body_too_large", f"{len(raw)} bytes > max_body_bytes={cfg.max_body_bytes}")
-            analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes, betas=betas)
+            analysis = analyze(
+                raw,
+                provider=match.provider,
+                max_bytes=cfg.max_body_bytes,
+                betas=betas,
+                conversation=conversation,
+            )
             predicted = analysis.predicted
             shape = analysis.shape
             model = shape.model
