@@ -23,6 +23,7 @@ from .schema import (  # (msgspec's UNSET through schema: the compiled copy is t
     UNSET,
     DocumentBlock,
     ImageBlock,
+    Message,
     NestedText,
     NestedToolReference,
     RedactedThinkingBlock,
@@ -31,6 +32,7 @@ from .schema import (  # (msgspec's UNSET through schema: the compiled copy is t
     ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
+    astuple,
 )
 from .types import Shape
 
@@ -51,6 +53,17 @@ _NESTED_REF: Final = NestedToolReference
 _UNSET: Final = UNSET
 _BLOCK_TYPES: Final = BLOCK_TYPES
 _GOOD: Final = _GOOD_IDS
+_ASTUPLE: Final = astuple
+# the order walk_decoded reads the structs' fields in, from msgspec.structs.astuple (one call for all the
+# fields: a generic attribute read each costs about as much). Checked here: a schema change fails the import
+_MESSAGE_FIELDS: Final = ("role", "content")
+_TEXT_FIELDS: Final = ("text", "cache_control")
+_RESULT_FIELDS: Final = ("tool_use_id", "content", "is_error", "cache_control")
+_USE_FIELDS: Final = ("id", "name", "input", "cache_control", "caller", "toolset_name")
+assert Message.__struct_fields__ == _MESSAGE_FIELDS, Message.__struct_fields__
+assert TextBlock.__struct_fields__ == _TEXT_FIELDS, TextBlock.__struct_fields__
+assert ToolResultBlock.__struct_fields__ == _RESULT_FIELDS, ToolResultBlock.__struct_fields__
+assert ToolUseBlock.__struct_fields__[:6] == _USE_FIELDS, ToolUseBlock.__struct_fields__
 SERVER_ID_RE = re.compile(r"srvtoolu_[a-zA-Z0-9_]+")
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # 5,242,880
@@ -885,6 +898,7 @@ def walk_decoded(
     unset = _UNSET
     image_max = IMAGE_MAX_BYTES
     block_types = _BLOCK_TYPES
+    astuple = _ASTUPLE
     i = start - 1
     for m in messages[start:] if start else messages:
         i += 1
@@ -929,7 +943,8 @@ def walk_decoded(
             saved.hist = tuple(res.history_tool_names)
             saved.refs = tuple(res.tool_refs)
             res.saved = saved
-        role: str = m.role  # "user", "assistant" or "system" (the schema's Literal: interned strings)
+        mf: tuple = astuple(m)  # role, content (_MESSAGE_FIELDS): one call, not two attribute reads
+        role: str = mf[0]  # "user", "assistant" or "system" (the schema's Literal: interned strings)
         if role == "assistant":
             n_asst += 1
             is_asst, is_user = True, False
@@ -942,7 +957,7 @@ def walk_decoded(
                 return walk_decoded(messages, shape, every_merge, True)  # check_roles has a word to say
             sys_turn = _new_turn(turns if records else sys_tail, role, i)
             prev_role = role
-            content = m.content
+            content = mf[1]
             if type(content) is str:
                 sys_text: str = content
                 if sys_text and sys_text.isspace():
@@ -989,7 +1004,7 @@ def walk_decoded(
             track_a3 = False
         last_end = i + 1
 
-        content = m.content
+        content = mf[1]
         if type(content) is str:
             s: str = content
             if not s or s.isspace():
@@ -1007,11 +1022,12 @@ def walk_decoded(
             j += 1
             c = type(b)
             if c is text_cls:
-                txt: str = b.text
+                tf: tuple = astuple(b)  # text, cache_control (_TEXT_FIELDS)
+                txt: str = tf[0]
                 if not txt or txt.isspace():
                     return None
                 n_text += 1
-                if b.cache_control:
+                if tf[1]:
                     cc += 1
                 if track_a3 or track_a2:
                     if track_a3:
@@ -1025,7 +1041,8 @@ def walk_decoded(
                     return None
                 if not records and turn.other_before_result is not None:
                     return walk_decoded(messages, shape, every_merge, True)  # maybe tool_result_not_first
-                tuid: str = b.tool_use_id
+                rf: tuple = astuple(b)  # tool_use_id, content, is_error, cache_control (_RESULT_FIELDS)
+                tuid: str = rf[0]
                 if tuid not in good_ids:
                     if id_match(tuid) is None:
                         return None
@@ -1033,9 +1050,9 @@ def walk_decoded(
                         good_add(tuid)
                 has_tool_blocks = True
                 n_tool_result += 1
-                if b.cache_control:
+                if rf[3]:
                     cc += 1
-                rc: Any = b.content
+                rc: Any = rf[1]
                 if type(rc) is list:
                     items: list[Any] = rc
                     if not items:
@@ -1081,7 +1098,8 @@ def walk_decoded(
             elif c is use_cls:
                 if not is_asst:  # (streaming leftovers: the schema hands them back)
                     return None
-                tid: str = b.id
+                f: tuple = astuple(b)  # id, name, input, cache_control, caller, toolset_name (_USE_FIELDS)
+                tid: str = f[0]
                 if tid in seen_tool_ids:
                     return None
                 if old_ids:
@@ -1094,14 +1112,14 @@ def walk_decoded(
                     if len(tid) <= _GOOD_ID_MAX_LEN:
                         good_add(tid)
                 seen_tool_ids.add(tid)
-                if b.cache_control:
+                if f[3]:
                     cc += 1
-                name: str = b.name
+                name: str = f[1]
                 has_tool_blocks = True
                 n_tool_use += 1
-                caller = b.caller
+                caller = f[4]
                 ce = type(caller) is dict and str(caller.get("type")).startswith("code_execution")
-                if b.toolset_name is unset and name not in hist_names:  # its first use is all B1 reads
+                if f[5] is unset and name not in hist_names:  # its first use is all B1 reads
                     hist_names.add(name)
                     hist_append((name, i, j))
                 if turn.tool_uses is None:
