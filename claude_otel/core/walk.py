@@ -686,9 +686,10 @@ def _record(
     has_tool_blocks: bool,
     cc: int,
 ) -> None:
-    """Both walks end here: the counts they kept in locals go to the shape (fresh: nothing to add to).
-    Spelled out, count by count: no tuples to build for the common case of a few nonzero counts."""
-    by_role = shape.messages_by_role
+    """Both walks end here: the counts they kept in locals go to the shape (added: walk_messages counts
+    some blocks into block_counts as it goes). The dicts as typed locals: to mypyc a Shape field is a
+    generic attribute, and its dict operations generic calls, unless the local says it is a dict."""
+    by_role: dict[str, int] = shape.messages_by_role
     if n_user:
         by_role["user"] = n_user
     if n_asst:
@@ -697,7 +698,7 @@ def _record(
         by_role["system"] = n_sys
     if n_other:
         by_role["other"] = n_other
-    counts = shape.block_counts
+    counts: dict[str, int] = shape.block_counts
     if n_text:
         counts["text"] = counts.get("text", 0) + n_text
     if n_tool_use:
@@ -722,7 +723,8 @@ def _record(
         counts["tool_reference"] = counts.get("tool_reference", 0) + n_refs
     if has_tool_blocks:
         res.has_tool_blocks = True
-    shape.cache_control_count += cc
+    if cc:
+        shape.cache_control_count += cc
 
 
 def _quiet(prev: Turn | None, cur: Turn) -> bool:
