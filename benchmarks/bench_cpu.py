@@ -121,6 +121,13 @@ def child(args: argparse.Namespace) -> None:
     # the analysis thread, started before any batch: every batch's drain() then queues and waits for the
     # same no-op job, whatever the mode (a thread started inside a batch would count in that batch only)
     hooks._WORKER.enqueue(worker.Job(lambda: None))
+    # the process's first requests cost more (lazily built state in the SDK, OpenTelemetry and
+    # claude-otel): uncounted, every mode, both response kinds, before the first batch
+    for stream in (False, True):
+        body = bo.make_body(int(args.sizes.split(",")[0]), stream)
+        for mode in MODES:
+            bo.instrument_mode(INSTRUMENT[mode], tp, base)
+            bo.run_sdk_loop(bare if mode == "bare" else traced, body, stream, args.process_warmup)
     for size in [int(s) for s in args.sizes.split(",")]:
         for stream in (False, True):
             body = bo.make_body(size, stream)
@@ -181,6 +188,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10, help="requests per counted batch (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="uncounted requests before each batch")
     parser.add_argument(
+        "--process-warmup", type=int, default=10, help="uncounted requests per mode before the first batch"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=1, help="batches per mode; with 2 or more the spread is printed"
     )
     parser.add_argument("--conversation", default="steady,fresh", help="steady, fresh or both (default)")
@@ -235,6 +245,8 @@ def main() -> None:
             str(args.requests),
             "--warmup",
             str(args.warmup),
+            "--process-warmup",
+            str(args.process_warmup),
             "--rounds",
             str(args.rounds),
             "--conversation",
