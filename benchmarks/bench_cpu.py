@@ -3,7 +3,7 @@ with the load of a shared machine.
 
     python benchmarks/bench_cpu.py [--sizes 200000] [--requests 10] [--rounds 1]
                                    [--conversation steady,fresh] [--native-rounds 15] [--native-requests 40]
-                                   [--small 3000]
+                                   [--small 3000] [--keep-dumps DIR]
 
 The requests of ``bench_overhead.py --client anthropic`` (its server, in a process of its own and not under
 valgrind, its bodies, headers and SDK loop), sent by one child process that runs under
@@ -35,12 +35,12 @@ under valgrind, times the ``bare`` loop of each body and response kind (process 
 of ``--native-rounds`` rounds) and divides it by ``bare``'s instructions per request; the result, ns per
 instruction on this machine, converts every count (process CPU includes the kernel's, for the socket I/O,
 which callgrind does not count: it is spread over the instructions). Instructions do not all cost the same
-time: at 200 KB
-much of ``bare``'s work is bulk copying of bytes (many instructions per ns), while claude-otel's hooks are
-mostly interpreted Python. So a second line converts with ``bare`` on a small body (``--small``, 3 KB:
-mostly the SDK's interpreted Python), whose instructions cost about twice as long each here; the two lines
-probably bracket the cost. Targets (issue 17): what claude-otel adds over ``otel`` in the steady state at
-most what the SDK's own tracing adds over ``bare``, and at most 0.5 ms; at most 1 ms for a fresh conversation.
+time: at 200 KB much of ``bare``'s work is bulk copying of bytes (many instructions per ns), while
+claude-otel's hooks are mostly interpreted Python. So a second line converts with ``bare`` on a small body
+(``--small``, 3 KB: mostly the SDK's interpreted Python), whose instructions took about twice as long each
+as those of ``bare`` at 200 KB with JSON responses here (about as long with SSE); the two lines probably
+bracket the cost. Targets (issue 17): what claude-otel adds over ``otel`` in the steady state at most what
+the SDK's own tracing adds over ``bare``, and at most 0.5 ms; at most 1 ms for a fresh conversation.
 """
 
 from __future__ import annotations
@@ -222,6 +222,13 @@ def main() -> None:
         help="body size of the second calibration (default 3000 bytes: the SDK's own Python work per"
         " request, with little bulk copying of body bytes)",
     )
+    parser.add_argument(
+        "--keep-dumps",
+        default=None,
+        metavar="DIR",
+        help="write callgrind's dumps (one per batch, named by mode) into DIR and keep them, for"
+        " callgrind_annotate; by default they go to a temporary directory, removed at the end",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--lib", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -239,7 +246,11 @@ def main() -> None:
     import anthropic
 
     proc, base = bo.start_server()
-    outdir = tempfile.mkdtemp(prefix="bench-cpu-")
+    if args.keep_dumps:
+        os.makedirs(args.keep_dumps, exist_ok=True)
+        if any(Path(args.keep_dumps).glob("callgrind.out*")):
+            sys.exit(f"--keep-dumps: {args.keep_dumps} already holds callgrind dumps")
+    outdir = args.keep_dumps or tempfile.mkdtemp(prefix="bench-cpu-")
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
         native: dict[tuple[int, bool], float] = {}
@@ -292,7 +303,8 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        shutil.rmtree(outdir, ignore_errors=True)
+        if not args.keep_dumps:
+            shutil.rmtree(outdir, ignore_errors=True)
     report(args, conversations, sizes, lengths, native, counts)
 
 
