@@ -165,11 +165,28 @@ def analyze(
         return Analysis(shape=shape, predicted="unparsed", parse_error=f"internal error: {type(e).__name__}")
 
 
+# the parsed anthropic-beta header by its text (a client sends the same on every request): bounded, at
+# most _BETAS_MEMO_MAX headers of at most _BETAS_MEMO_CHARS characters (about 300 KB in all)
+_BETAS_MEMO: dict[str, tuple[str, ...]] = {}
+_BETAS_MEMO_MAX = 64
+_BETAS_MEMO_CHARS = 4096
+
+
 def _betas(betas: object) -> tuple[str, ...] | None:
     """The beta flags as a tuple of stripped names, or None when unknown (None or not a sequence)."""
     if betas is None:
         return None
-    if isinstance(betas, str):
+    if betas.__class__ is str:
+        hit = _BETAS_MEMO.get(betas)  # type: ignore[call-overload]
+        if hit is not None:
+            return hit
+        parsed = tuple(s for b in betas.split(",") if (s := b.strip()))  # type: ignore[attr-defined]
+        if len(betas) <= _BETAS_MEMO_CHARS:  # type: ignore[arg-type]
+            if len(_BETAS_MEMO) >= _BETAS_MEMO_MAX:
+                _BETAS_MEMO.clear()
+            _BETAS_MEMO[betas] = parsed  # type: ignore[index]
+        return parsed
+    if isinstance(betas, str):  # (a str subclass)
         betas = betas.split(",")
     elif not isinstance(betas, (list, tuple, set, frozenset)):
         return None
