@@ -126,11 +126,16 @@ def analyze(
                 return Analysis(shape=shape, predicted="skipped")
         if _FAST_PATH and (body.__class__ is bytes or body.__class__ is str):
             out = Collector(provider)
-            if len(body) >= _PAUSE_GC_BYTES:  # decode, walk and checks allocate; none of it is garbage yet
+            n = len(body)
+            if _INCREMENTAL and n >= conversations.MIN_BYTES and body.__class__ is bytes:
+                # through the conversation memory, which pauses the collector around what it decodes
+                # whole (a body that continues its conversation's last one allocates little)
+                req = _fast_remembered(body, shape, out, known, conversation)  # type: ignore[arg-type]
+            elif n >= _PAUSE_GC_BYTES:  # decode, walk and checks allocate; none of it is garbage yet
                 with gc_paused():
-                    req = _fast(body, shape, out, known, conversation)
+                    req = _fast(body, shape, out, known)
             else:
-                req = _fast(body, shape, out, known, conversation)
+                req = _fast(body, shape, out, known)
             if req is not None:
                 shape.body_bytes = len(body) if body.__class__ is bytes else _size(body)
                 if shape.body_bytes > REQUEST_BYTES_MAYBE:
@@ -211,18 +216,10 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ..
     _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
 
 
-def _fast(
-    body: bytes | str,
-    shape: Shape,
-    out: Collector,
-    betas: tuple[str, ...] | None,
-    conversation: str | None = None,
-) -> Request | None:
-    """The fast path: the decoded request when it ran to the end, None to take the full path. A body of
-    MIN_BYTES or more goes through the conversation memory (conversations.py): walked only from where the
-    previous request of its conversation left off when it continues it, and remembered for the next."""
-    if _INCREMENTAL and body.__class__ is bytes and len(body) >= conversations.MIN_BYTES:
-        return _fast_remembered(body, shape, out, betas, conversation)  # type: ignore[arg-type]
+def _fast(body: bytes | str, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> Request | None:
+    """The fast path: the decoded request when it ran to the end, None to take the full path. (A body of
+    MIN_BYTES or more goes through the conversation memory instead, _fast_remembered: walked only from
+    where the previous request of its conversation left off when it continues it, and remembered.)"""
     req, known = _decode(body)
     if req is None or _analyze_decoded(req, shape, out, betas, known=known) is None:
         return None
@@ -273,6 +270,20 @@ def _fast_remembered(
                 at_offset = offsets[save_at - at]
                 memory.put(key, Checkpoint(body, save_at, res.saved, req, at_offset, cp.tail, cp.known))
             return req
+    with gc_paused():  # decoded whole: decode, walk and checks allocate; none of it is garbage yet
+        return _fast_cold(body, shape, out, betas, memory, key, cp)
+
+
+def _fast_cold(
+    body: bytes,
+    shape: Shape,
+    out: Collector,
+    betas: tuple[str, ...] | None,
+    memory: conversations.ConversationMemory,
+    key: int,
+    cp: Checkpoint | None,
+) -> Request | None:
+    """_fast_remembered for a body that does not continue its conversation's checkpoint."""
     req, known = _decode(body)
     if req is None:
         return None
