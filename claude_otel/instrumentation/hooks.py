@@ -34,6 +34,7 @@ from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
 from .errors import GuardError, guard_error
 from .genai import GenAIRecorder, stream_error_outcome, usage_attributes
+from .headers import REQUEST_HEADERS, RESPONSE_HEADERS, pick
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, count, get_metrics, observe, outcome_for_status, stop_reason_label
@@ -165,7 +166,7 @@ class Instrumentation:
         if match is None:
             return
         module = sys.modules.get(type(url).__module__.split(".")[0])
-        headers = request.headers
+        headers = pick(request.headers, REQUEST_HEADERS)  # the five read below, in one pass
         ctx = span.get_span_context()
         recording = span.is_recording()
         cfg = self.config
@@ -368,7 +369,7 @@ class Instrumentation:
         exemplar = attempt.exemplar
         labels = (attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome)
         count(m.child(m.requests, labels), exemplar)
-        headers = response.headers
+        headers = pick(response.headers, RESPONSE_HEADERS)  # the three read below, in one pass
         recording = span.is_recording()
         if recording:
             attrs: dict[str, Any] = {A.OUTCOME: outcome}
