@@ -272,16 +272,16 @@ class Instrumentation:
                 elif predicted == "ok":
                     predicted = "warning"
             if predicted not in ("skipped", "unparsed"):
-                m.req_tool_use.observe(shape.tool_use_count, exemplar)
-                m.req_tool_result.observe(shape.tool_result_count, exemplar)
-                m.req_messages.observe(shape.message_count, exemplar)
+                observe(m.req_tool_use, shape.tool_use_count, exemplar)
+                observe(m.req_tool_result, shape.tool_result_count, exemplar)
+                observe(m.req_messages, shape.message_count, exemplar)
             else:
                 shape = None  # only the size is known
-            m.req_bytes.observe(len(raw), exemplar)
+            observe(m.req_bytes, len(raw), exemplar)
         model = model if isinstance(model, str) else None
         model_label = normalize_model(model)
         for rule_severity in {(f.rule, f.severity) for f in findings}:
-            m.child(m.findings, rule_severity).inc(exemplar=exemplar)
+            count(m.child(m.findings, rule_severity), exemplar)
         if not recording:
             return _Result(predicted, model_label, findings, None, model)
         attrs: dict[str, Any] = {
