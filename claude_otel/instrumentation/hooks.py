@@ -580,15 +580,12 @@ def _start_after_send(extensions: Any, job: Job, start: Callable[[Job], None], i
     if not isinstance(extensions, dict):
         return False
     chained = extensions.get("trace")
-
-    def fire(name: str) -> None:
-        if not job.started and name.endswith(_SEND_DONE):
-            start(job)
-
+    # (httpcore calls this for every step of every request: one C-level suffix test first)
     if is_async:
 
         async def atrace(name: str, info: Any) -> None:
-            fire(name)
+            if name.endswith(_SEND_DONE) and not job.started:
+                start(job)
             if chained is not None:
                 await chained(name, info)
 
@@ -596,7 +593,8 @@ def _start_after_send(extensions: Any, job: Job, start: Callable[[Job], None], i
     else:
 
         def trace(name: str, info: Any) -> None:
-            fire(name)
+            if name.endswith(_SEND_DONE) and not job.started:
+                start(job)
             if chained is not None:
                 chained(name, info)
 
