@@ -4,7 +4,7 @@
 ``encoding`` property, scanning the whole list each time: about 15,000 instructions per call on the
 SDK's ~15 request headers, and the hooks want eight values. ``pick`` walks the list once and returns a
 plain dict of the wanted names that are present, with the values ``get`` returns (repeated headers
-joined with ", ", decoded with the headers' own encoding); anything that is not an httpx-shaped
+joined with ", ", decoded with the headers' own encoding when not ASCII); anything that is not an httpx-shaped
 ``Headers`` (no ``_list`` of (raw key, lower-case key, value) triples) is read through ``get``.
 """
 
@@ -49,14 +49,13 @@ def _scan(headers: Any, items: list[Any], names: tuple[str, ...]) -> dict[str, s
     if keys is None:
         keys = _KEYS[names] = {name.encode("ascii"): name for name in names}
     out: dict[str, str] = {}
-    encoding = None
     for _, key, value in items:
         name = keys.get(key)
         if name is None:
             continue
-        if encoding is None:
-            encoding = headers.encoding
-        text = value.decode(encoding)
+        # ASCII bytes read the same in each encoding Headers may pick (ascii, utf-8, iso-8859-1): its
+        # choice, a decode of every header, is only asked for a value that is not ASCII
+        text = value.decode("ascii") if value.isascii() else value.decode(headers.encoding)
         seen = out.get(name)
         out[name] = text if seen is None else f"{seen}, {text}"
     return out
