@@ -30,6 +30,7 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -211,8 +212,20 @@ CPU: list[float] = []  # process CPU per request of the last loop (all threads: 
 
 
 def drain() -> None:
-    """Wait for the analysis thread to finish the loop's last job, so that its CPU is counted."""
-    time.sleep(0.002)
+    """Wait for the analysis thread (``analysis="overlap"``) to finish the loop's last job, so that its CPU
+    is counted: a no-op job queued behind it, and waited for (jobs run in order, on one thread). Nothing
+    when the thread was never started."""
+    from claude_otel.instrumentation import hooks, worker
+
+    analysis_thread = getattr(hooks, "_WORKER", None)
+    if not hasattr(analysis_thread, "_queue"):
+        time.sleep(0.002)  # not the worker this function knows: give its thread a moment instead
+        return
+    if analysis_thread._queue is None:  # type: ignore[union-attr]
+        return
+    done = threading.Event()
+    if analysis_thread.enqueue(worker.Job(done.set)):
+        done.wait(10)
 
 
 from claude_otel.core import conversations  # noqa: E402
@@ -267,6 +280,41 @@ def time_genai(n: int) -> float:
     return (time.perf_counter() - t0) / n
 
 
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    """The bench server, in a process of its own on a free port: the process and its base URL."""
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())  # type: ignore[union-attr]
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def instrument_mode(mode: str, tracer_provider: Any, base: str) -> None:
+    """Instrument the process for ``mode``: ``bare`` nothing; ``otel`` OpenTelemetry's httpx2
+    instrumentation (spans on ``tracer_provider``, exported nowhere); any other mode claude-otel on top
+    (``c-o ovl``: ``analysis="overlap"``, else inline), with a registry of its own."""
+    import prometheus_client
+    from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor
+
+    import claude_otel
+
+    claude_otel.uninstrument()
+    inst = HTTPX2ClientInstrumentor()
+    if inst.is_instrumented_by_opentelemetry:
+        inst.uninstrument()
+    if mode == "otel":
+        inst.instrument(tracer_provider=tracer_provider)
+    elif mode != "bare":
+        claude_otel.instrument(
+            tracer_provider=tracer_provider,
+            extra_base_urls=[base],
+            registry=prometheus_client.CollectorRegistry(),
+            analysis="overlap" if mode == "c-o ovl" else "inline",
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -306,11 +354,8 @@ def main() -> None:
         return
 
     import httpx2
-    import prometheus_client
-    from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor
     from opentelemetry.sdk.trace import TracerProvider
 
-    import claude_otel
     import claude_otel.instrumentation.hooks as hooks_module
 
     real_analyze = hooks_module.analyze
@@ -325,27 +370,13 @@ def main() -> None:
             hit = memo[len(raw)] = real_analyze(raw, **kwargs)
         return hit
 
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "0"], stdout=subprocess.PIPE, text=True)
+    proc, base = start_server()
     try:
-        port = int(proc.stdout.readline())  # type: ignore[union-attr]
-        base = f"http://127.0.0.1:{port}"
         tp = TracerProvider()  # spans are created and ended, exported nowhere: the same for every mode
 
         def set_mode(mode: str) -> None:
-            claude_otel.uninstrument()
             hooks_module.analyze = memo_analyze if mode == "hooks" else real_analyze
-            inst = HTTPX2ClientInstrumentor()
-            if inst.is_instrumented_by_opentelemetry:
-                inst.uninstrument()
-            if mode == "otel":
-                inst.instrument(tracer_provider=tp)
-            elif mode != "bare":
-                claude_otel.instrument(
-                    tracer_provider=tp,
-                    extra_base_urls=[base],
-                    registry=prometheus_client.CollectorRegistry(),
-                    analysis="overlap" if mode == "c-o ovl" else "inline",
-                )
+            instrument_mode(mode, tp, base)
 
         modes = ("bare", "otel", "c-o inl", "c-o ovl", "hooks")
         sizes = [int(s) for s in args.sizes.split(",")]

@@ -8,7 +8,8 @@ results come back in completion order, tool search (deferred tools, a ToolSearch
 cache breakpoint on the last message's last block, `metadata.user_id` as a JSON string, and a long
 system prompt and tool set after the messages. `session(turns)` is one history; `request(history)` is
 the body Claude Code would send for it; `steps()` yields each request of a session in turn (each the
-previous one plus one turn: the steady state of a long session). `corpus()` reads the recorded bodies
+previous one plus one turn: the steady state of a long session); `twin_steps()` those of two sessions that
+open alike. `corpus()` reads the recorded bodies
 of tests/fixtures/realclients/ (Claude Code, the agent SDK, the SDK) when that directory exists.
 """
 
@@ -256,6 +257,20 @@ def steps(turns: int, *, seed: int = 1, result_chars: int = 1500) -> Iterator[by
     cuts = [i + 1 for i, m in enumerate(history) if m["role"] == "user" and i >= 2]
     for cut in cuts:
         yield request(history[:cut])
+
+
+def twin_steps(turns: int, *, result_chars: int = 1500) -> tuple[list[bytes], list[bytes]]:
+    """The requests of two sessions that open alike (one prompt in one checkout: the same first user and
+    system messages, so the same first KB of every body) and then go their own ways, as `steps` makes
+    them: what a fleet running one task sends concurrently."""
+    a = session(turns, seed=1, result_chars=result_chars)
+    b = session(turns, seed=2, result_chars=result_chars)
+    b[0], b[1] = a[0], a[1]
+    out = []
+    for history in (a, b):
+        cuts = [i + 1 for i, m in enumerate(history) if m["role"] == "user" and i >= 2]
+        out.append([request(history[:cut]) for cut in cuts])
+    return out[0], out[1]
 
 
 def _restore_parts(body: dict, folder: Path) -> dict:

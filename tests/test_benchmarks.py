@@ -5,6 +5,7 @@ timing is asserted)."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,57 @@ def test_bench_overhead_prints_every_row(client: str) -> None:
     assert len(cpu) == 4, out.stdout  # process CPU per request of every mode, under each row
     for row in cpu:
         assert all(float(v) > 0 for v in row[1:6]), row
+
+
+CPU_TOOLS_MISSING = [t for t in ("valgrind", "gcc") if shutil.which(t) is None] + [
+    h for h in ("/usr/include/valgrind/callgrind.h",) if not Path(h).exists()
+]
+
+
+@pytest.mark.skipif(
+    bool(CPU_TOOLS_MISSING),
+    reason=f"bench_cpu.py counts instructions with callgrind; missing: {', '.join(CPU_TOOLS_MISSING)}"
+    " (Debian: apt-get install valgrind gcc libc6-dev; .ci/run installs them)",
+)
+def test_bench_cpu_counts_what_each_layer_adds() -> None:
+    """The instruction-count benchmark runs its child under callgrind, prints the counts of every mode for
+    every response kind and conversation, and each layer (the SDK's spans, OpenTelemetry's httpx
+    instrumentation, claude-otel) counts more instructions than the one under it."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_cpu.py"),
+            "--sizes",
+            "3000",
+            "--requests",
+            "1",
+            "--warmup",
+            "1",
+            "--process-warmup",
+            "3",
+            "--native-rounds",
+            "2",
+            "--native-requests",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    tables = [
+        [line.split() for line in block.splitlines() if re.match(r"\s*\d+KB ", line)]
+        for block in out.stdout.split("\n\n")
+    ]
+    counts, added, estimates = [t for t in tables if t]
+    variants = [("json", "steady"), ("json", "fresh"), ("sse", "steady"), ("sse", "fresh")]
+    for table in (counts, added, estimates):
+        assert [tuple(r[1:3]) for r in table] == variants, out.stdout
+    for row in counts:  # bare, sdk-tracing, otel, c-o inline, c-o overlap
+        bare, sdk, otel, inline, overlap = (float(v) for v in row[3:8])
+        assert 0 < bare < sdk < otel < min(inline, overlap), row
+    for row in added:  # each layer's addition, then claude-otel's over the SDK's own tracing's
+        assert all(float(v) > 0 for v in row[3:9]), row
+    for row in estimates:  # ns per instruction, bare ms, the layers' ms, the targets' verdicts
+        assert all(float(v) > 0 for v in row[3:9]), row
+        assert row[-2] in ("met", "MISSED") and row[-1] in ("met", "MISSED"), row

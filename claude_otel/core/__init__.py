@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import _caches, conversations, schema, settings
 from ._native import NATIVE, STATUS
-from .analysis import _REQUEST_CACHE, analyze
+from .analysis import _BETAS_MEMO, _REQUEST_CACHE, analyze
 from .checks_request import _CACHE_BYTES, _SPAN_CACHE, _TOOLS_CACHE
 from .classify import CATEGORIES, CATEGORY_INFO, Classification, classify_error
 from .models import model_capabilities, normalize_model
@@ -19,13 +19,14 @@ NATIVE_STATUS = STATUS  # one line: which walker runs and why
 
 
 def clear_caches() -> None:
-    """Forget the module-level caches (valid tool ids seen, tools[] and request-level checks, the
-    known tools[] spans and settings, the conversations' checkpoints): as for a first request."""
+    """Forget the module-level caches (valid tool ids seen, tools[] and request-level checks, parsed
+    betas, the known tools[] spans and settings, the conversations' checkpoints): as for a first request."""
     _caches.GOOD_IDS.clear()
     _TOOLS_CACHE.clear()
     _SPAN_CACHE.clear()
     _CACHE_BYTES.update(dict.fromkeys(_CACHE_BYTES, 0))
     _REQUEST_CACHE.clear()
+    _BETAS_MEMO.clear()
     schema.KNOWN_TOOLS.clear()
     settings.clear()
     conversations.MEMORY.clear()

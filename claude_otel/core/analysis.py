@@ -101,12 +101,16 @@ def analyze(
     provider: str = "anthropic",
     max_bytes: int | None = None,
     betas: Sequence[str] | str | None = None,
+    conversation: str | None = None,
 ) -> Analysis:
     """Shape + findings of one Messages API request body. Never raises (see docs/interfaces.md §1).
 
     `betas`: the request's beta flags (the `anthropic-beta` header: a sequence, or the comma-joined header
     value). None means unknown (no header information: rules that depend on a beta stay warnings); an
     empty sequence means the request carries no beta.
+    `conversation`: the id of the session the request belongs to, when the client sends one (Claude
+    Code's `x-claude-code-session-id`): it keys the conversation memory with the body's first KB, so
+    that sessions whose bodies start alike do not take each other's place. It changes nothing else.
     """
     shape = Shape()
     try:
@@ -124,17 +128,16 @@ def analyze(
             out = Collector(provider)
             if len(body) >= _PAUSE_GC_BYTES:  # decode, walk and checks allocate; none of it is garbage yet
                 with gc_paused():
-                    req = _fast(body, shape, out, known)
+                    req = _fast(body, shape, out, known, conversation)
             else:
-                req = _fast(body, shape, out, known)
+                req = _fast(body, shape, out, known, conversation)
             if req is not None:
                 shape.body_bytes = len(body) if body.__class__ is bytes else _size(body)
                 if shape.body_bytes > REQUEST_BYTES_MAYBE:
                     check_body_size(shape.body_bytes, out)
                 findings = out.findings()
-                return Analysis(
-                    shape=shape, findings=findings, predicted=_predict(findings), _body=body, decoded=req
-                )
+                # positional (half the cost): shape, findings, predicted, parse_error, _body, decoded
+                return Analysis(shape, findings, _predict(findings) if findings else "ok", None, body, req)
         parsed, size, err = parse_body(body)
         shape.body_bytes = size
         if err is not None:
@@ -162,11 +165,28 @@ def analyze(
         return Analysis(shape=shape, predicted="unparsed", parse_error=f"internal error: {type(e).__name__}")
 
 
+# the parsed anthropic-beta header by its text (a client sends the same on every request): bounded, at
+# most _BETAS_MEMO_MAX headers of at most _BETAS_MEMO_CHARS characters (about 300 KB in all)
+_BETAS_MEMO: dict[str, tuple[str, ...]] = {}
+_BETAS_MEMO_MAX = 64
+_BETAS_MEMO_CHARS = 4096
+
+
 def _betas(betas: object) -> tuple[str, ...] | None:
     """The beta flags as a tuple of stripped names, or None when unknown (None or not a sequence)."""
     if betas is None:
         return None
-    if isinstance(betas, str):
+    if betas.__class__ is str:
+        hit = _BETAS_MEMO.get(betas)  # type: ignore[call-overload]
+        if hit is not None:
+            return hit
+        parsed = tuple(s for b in betas.split(",") if (s := b.strip()))  # type: ignore[attr-defined]
+        if len(betas) <= _BETAS_MEMO_CHARS:  # type: ignore[arg-type]
+            if len(_BETAS_MEMO) >= _BETAS_MEMO_MAX:
+                _BETAS_MEMO.clear()
+            _BETAS_MEMO[betas] = parsed  # type: ignore[index]
+        return parsed
+    if isinstance(betas, str):  # (a str subclass)
         betas = betas.split(",")
     elif not isinstance(betas, (list, tuple, set, frozenset)):
         return None
@@ -191,12 +211,18 @@ def _analyze_dict(body: dict, shape: Shape, out: Collector, betas: tuple[str, ..
     _turn_checks(res, messages, shape, out, caps, thinking, tools, continuing, system_cache, auto)
 
 
-def _fast(body: bytes | str, shape: Shape, out: Collector, betas: tuple[str, ...] | None) -> Request | None:
+def _fast(
+    body: bytes | str,
+    shape: Shape,
+    out: Collector,
+    betas: tuple[str, ...] | None,
+    conversation: str | None = None,
+) -> Request | None:
     """The fast path: the decoded request when it ran to the end, None to take the full path. A body of
     MIN_BYTES or more goes through the conversation memory (conversations.py): walked only from where the
     previous request of its conversation left off when it continues it, and remembered for the next."""
     if _INCREMENTAL and body.__class__ is bytes and len(body) >= conversations.MIN_BYTES:
-        return _fast_remembered(body, shape, out, betas)  # type: ignore[arg-type]
+        return _fast_remembered(body, shape, out, betas, conversation)  # type: ignore[arg-type]
     req, known = _decode(body)
     if req is None or _analyze_decoded(req, shape, out, betas, known=known) is None:
         return None
@@ -225,10 +251,10 @@ def _decode(body: bytes | str) -> tuple[Request | None, settings.Known | None]:
 
 
 def _fast_remembered(
-    body: bytes, shape: Shape, out: Collector, betas: tuple[str, ...] | None
+    body: bytes, shape: Shape, out: Collector, betas: tuple[str, ...] | None, conversation: str | None
 ) -> Request | None:
     memory = conversations.MEMORY
-    key = conversations.key_of(body, out.provider)
+    key = conversations.key_of(body, out.provider, conversations.conversation_id(conversation))
     cp = memory._entries.get(key)  # (MEMORY.get without the call: every large body pays it)
     if cp is not None and cp.prefix:
         cont = conversations.continued(cp, body)

@@ -156,13 +156,28 @@ class ConversationMemory:
 MEMORY = ConversationMemory()
 
 
-def key_of(body: bytes, provider: str) -> int:
-    """A conversation's key: a hash of the provider and the body's first KB (a collision costs a cold
-    analysis: everything is compared before anything is resumed)."""
-    return hash((provider, body[:_KEY_BYTES]))
+def key_of(body: bytes, provider: str, conversation: str | None = None) -> int:
+    """A conversation's key: a hash of the provider, the conversation id when the client sends one
+    (Claude Code's session id), and the body's first KB. The id keeps apart the sessions that start
+    with the same bytes (a fleet running one prompt in one checkout: Claude Code's first KB is the
+    model, a fixed reminder, the prompt); the first KB keeps apart the conversations of one session (a
+    subagent's starts with its own task). A collision costs a cold analysis: everything is compared
+    before anything is resumed."""
+    return hash((provider, conversation, body[:_KEY_BYTES]))
 
 
-def resumable(body: object, provider: str = "anthropic") -> bool:
+def conversation_id(value: object) -> str | None:
+    """A caller's conversation id as the key takes it: a str of at most CONVERSATION_ID_MAX characters,
+    else None (the key is then the first KB alone)."""
+    if value.__class__ is str and 0 < len(value) <= CONVERSATION_ID_MAX:  # type: ignore[arg-type]
+        return value  # type: ignore[return-value]
+    return None
+
+
+CONVERSATION_ID_MAX = 256
+
+
+def resumable(body: object, provider: str = "anthropic", conversation: str | None = None) -> bool:
     """Whether analyze(body) will walk only what follows a checkpoint: cheap, so worth doing on the
     request's own thread rather than paying a hand-off to another. The same key, sizes and byte
     comparisons as analyze() makes (two memcmps: about 3 µs at 200 KB); only the decode of the new
@@ -170,13 +185,14 @@ def resumable(body: object, provider: str = "anthropic") -> bool:
     if body.__class__ is not bytes or len(body) < MIN_BYTES:  # type: ignore[arg-type]
         return False
     raw: bytes = body  # type: ignore[assignment]
-    cp = MEMORY.get(key_of(raw, provider))
+    cp = MEMORY.get(key_of(raw, provider, conversation_id(conversation)))
     return cp is not None and matches(cp, raw)
 
 
 # the last (body, checkpoint) pair found to match: the hooks ask resumable(), then analyze() the same bytes
 # object on the same thread, which then skips the two memcmps (bytes are immutable: the same object is
-# the same bytes). One slot, so at most one body kept alive; a race just compares again.
+# the same bytes). One slot, emptied by the continued() that uses it: it keeps neither the body nor the
+# checkpoint (an evicted one, with a whole decoded request) alive after that; a race just compares again.
 _MATCHED: tuple[Any, Any] = (None, None)
 
 
@@ -216,8 +232,10 @@ def continued(cp: Checkpoint, body: bytes) -> tuple[list[Any], list[int]] | None
     """The messages `body` holds after cp's prefix, decoded, with their byte offsets in `body`, when
     `body` is cp's prefix + at least one message + cp's tail; None otherwise (or when one of them does not
     fit the schema: the cold analysis then says why)."""
+    global _MATCHED
     if not matches(cp, body):
         return None
+    _MATCHED = (None, None)  # (used: see matches)
     p = cp.prefix
     end = len(body) - len(cp.tail)
     array = b"".join((b"[", memoryview(body)[p:end], b"]"))  # (one copy)

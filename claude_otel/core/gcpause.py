@@ -8,8 +8,12 @@ holding 150 000 objects. Pausing the collector for the analysis (and freeing its
 resuming) leaves the collector's counters where they were.
 
 Nested and concurrent pauses are counted; the collector is re-enabled only if it was enabled when the
-first pause began (an application that turned it off keeps it off). A child forked during a pause
-starts with the collector as the parent had it before the pause.
+first pause began (an application that turned it off keeps it off). A pause begun while the collector
+is already off (inside another pause, as `analyze()` inside the hooks' pause, or turned off by the
+application) does nothing at all: no lock, no count (it costs a tenth of a counted one). If another
+thread's pause ends meanwhile, the collector is back on for the rest of this one: that can cost time,
+never correctness. A child forked during a pause starts with the collector as the parent had it before
+the pause.
 """
 
 from __future__ import annotations
@@ -48,12 +52,26 @@ class _Pause:
                 gc.enable()
 
 
+class _AlreadyOff:
+    """The pause when the collector is already off: nothing to do on either side."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 _PAUSE = _Pause()
+_ALREADY_OFF = _AlreadyOff()
+_isenabled = gc.isenabled
 
 
-def gc_paused() -> _Pause:
+def gc_paused() -> _Pause | _AlreadyOff:
     """``with gc_paused(): ...``: the cyclic collector is off inside (see the module docstring)."""
-    return _PAUSE
+    return _PAUSE if _isenabled() else _ALREADY_OFF
 
 
 def _after_fork_in_child() -> None:

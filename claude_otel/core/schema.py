@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import orjson
 from msgspec import UNSET, Raw, Struct, UnsetType
+from msgspec.structs import astuple as astuple  # (re-exported: the walk reads fields with it)
 
 # a field that must be absent: any value fails the decode (no integer is >= 1 and <= 0), so a block that
 # carries it goes to the full path without the walk looking

@@ -12,7 +12,7 @@ base64 is copied: only lengths, ids, names and types.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from ._caches import GOOD_ID_MAX_LEN as _GOOD_ID_MAX_LEN
 from ._caches import GOOD_IDS as _GOOD_IDS  # shared with the compiled copy (see _native.py)
@@ -23,6 +23,7 @@ from .schema import (  # (msgspec's UNSET through schema: the compiled copy is t
     UNSET,
     DocumentBlock,
     ImageBlock,
+    Message,
     NestedText,
     NestedToolReference,
     RedactedThinkingBlock,
@@ -31,10 +32,38 @@ from .schema import (  # (msgspec's UNSET through schema: the compiled copy is t
     ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
+    astuple,
 )
 from .types import Shape
 
 TOOL_ID_RE = re.compile(r"[a-zA-Z0-9_-]+")
+_ID_FULLMATCH: Final = TOOL_ID_RE.fullmatch
+# walk_decoded's classes and constants as Final names: mypyc keeps those in C statics (a plain module
+# global is a dict lookup on every call)
+_TEXT: Final = TextBlock
+_RESULT: Final = ToolResultBlock
+_USE: Final = ToolUseBlock
+_IMAGE: Final = ImageBlock
+_THINKING: Final = ThinkingBlock
+_REDACTED: Final = RedactedThinkingBlock
+_DOCUMENT: Final = DocumentBlock
+_SEARCH: Final = SearchResultBlock
+_NESTED_TEXT: Final = NestedText
+_NESTED_REF: Final = NestedToolReference
+_UNSET: Final = UNSET
+_BLOCK_TYPES: Final = BLOCK_TYPES
+_GOOD: Final = _GOOD_IDS
+_ASTUPLE: Final = astuple
+# the order walk_decoded reads the structs' fields in, from msgspec.structs.astuple (one call for all the
+# fields: a generic attribute read each costs about as much). Checked here: a schema change fails the import
+_MESSAGE_FIELDS: Final = ("role", "content")
+_TEXT_FIELDS: Final = ("text", "cache_control")
+_RESULT_FIELDS: Final = ("tool_use_id", "content", "is_error", "cache_control")
+_USE_FIELDS: Final = ("id", "name", "input", "cache_control", "caller", "toolset_name")
+assert Message.__struct_fields__ == _MESSAGE_FIELDS, Message.__struct_fields__
+assert TextBlock.__struct_fields__ == _TEXT_FIELDS, TextBlock.__struct_fields__
+assert ToolResultBlock.__struct_fields__ == _RESULT_FIELDS, ToolResultBlock.__struct_fields__
+assert ToolUseBlock.__struct_fields__[:6] == _USE_FIELDS, ToolUseBlock.__struct_fields__
 SERVER_ID_RE = re.compile(r"srvtoolu_[a-zA-Z0-9_]+")
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # 5,242,880
@@ -619,14 +648,19 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
     _record(
         shape,
         res,
-        (("user", n_user), ("assistant", n_asst), ("system", n_sys), ("other", n_other)),
-        (
-            ("text", n_text),
-            ("tool_use", n_tool_use),
-            ("tool_result", n_tool_result),
-            ("thinking", n_thinking),
-            ("redacted_thinking", n_redacted),
-        ),
+        n_user,
+        n_asst,
+        n_sys,
+        n_other,
+        n_text,
+        n_tool_use,
+        n_tool_result,
+        n_thinking,
+        n_redacted,
+        0,  # (images, documents, search results and references: counted block by block above)
+        0,
+        0,
+        0,
         has_tool_blocks,
         cc,
     )
@@ -636,29 +670,61 @@ def walk_messages(messages: list[Any], shape: Shape, out: Collector) -> WalkResu
 def _record(
     shape: Shape,
     res: WalkResult,
-    roles: tuple[tuple[str, int], ...],
-    types: tuple[tuple[str, int], ...],
+    n_user: int,
+    n_asst: int,
+    n_sys: int,
+    n_other: int,
+    n_text: int,
+    n_tool_use: int,
+    n_tool_result: int,
+    n_thinking: int,
+    n_redacted: int,
+    n_image: int,
+    n_document: int,
+    n_search: int,
+    n_refs: int,
     has_tool_blocks: bool,
     cc: int,
 ) -> None:
-    """Both walks end here: the counts they kept in locals go to the shape (fresh: nothing to add to)."""
-    by_role = shape.messages_by_role
-    for role, n in roles:
-        if n:
-            by_role[role] = n
-    counts = shape.block_counts
-    for key, n in types:
-        if n:
-            counts[key] = counts.get(key, 0) + n
-            if key == "tool_use":
-                shape.tool_use_count += n
-            elif key == "tool_result":
-                shape.tool_result_count += n
-            elif key == "thinking" or key == "redacted_thinking":
-                shape.thinking_block_count += n
+    """Both walks end here: the counts they kept in locals go to the shape (added: walk_messages counts
+    some blocks into block_counts as it goes). The dicts as typed locals: to mypyc a Shape field is a
+    generic attribute, and its dict operations generic calls, unless the local says it is a dict."""
+    by_role: dict[str, int] = shape.messages_by_role
+    if n_user:
+        by_role["user"] = n_user
+    if n_asst:
+        by_role["assistant"] = n_asst
+    if n_sys:
+        by_role["system"] = n_sys
+    if n_other:
+        by_role["other"] = n_other
+    counts: dict[str, int] = shape.block_counts
+    if n_text:
+        counts["text"] = counts.get("text", 0) + n_text
+    if n_tool_use:
+        counts["tool_use"] = counts.get("tool_use", 0) + n_tool_use
+        shape.tool_use_count += n_tool_use
+    if n_tool_result:
+        counts["tool_result"] = counts.get("tool_result", 0) + n_tool_result
+        shape.tool_result_count += n_tool_result
+    if n_thinking:
+        counts["thinking"] = counts.get("thinking", 0) + n_thinking
+    if n_redacted:
+        counts["redacted_thinking"] = counts.get("redacted_thinking", 0) + n_redacted
+    if n_thinking or n_redacted:
+        shape.thinking_block_count += n_thinking + n_redacted
+    if n_image:
+        counts["image"] = counts.get("image", 0) + n_image
+    if n_document:
+        counts["document"] = counts.get("document", 0) + n_document
+    if n_search:
+        counts["search_result"] = counts.get("search_result", 0) + n_search
+    if n_refs:
+        counts["tool_reference"] = counts.get("tool_reference", 0) + n_refs
     if has_tool_blocks:
         res.has_tool_blocks = True
-    shape.cache_control_count += cc
+    if cc:
+        shape.cache_control_count += cc
 
 
 def _quiet(prev: Turn | None, cur: Turn) -> bool:
@@ -780,8 +846,8 @@ def walk_decoded(
     seen_tool_ids: set[str] = set()
     old_ids: tuple[set[str], ...] = ()  # sealed sets of the ids before the last save or the resume point
     turn: Turn | None = None
-    id_match = TOOL_ID_RE.fullmatch
-    good_ids: set[str] = _GOOD_IDS
+    id_match = _ID_FULLMATCH
+    good_ids: set[str] = _GOOD
     if len(good_ids) > _GOOD_IDS_MAX:
         good_ids.clear()
     good_add = good_ids.add
@@ -827,18 +893,14 @@ def walk_decoded(
         hist_names = set(resume.hist_names)
         res.history_tool_names.extend(resume.hist)
         res.tool_refs.extend(resume.refs)
-    # module globals are dict lookups to mypyc: the classes and the sentinel as locals
-    text_cls, result_cls, use_cls, image_cls = TextBlock, ToolResultBlock, ToolUseBlock, ImageBlock
-    thinking_cls, redacted_cls, doc_cls, search_cls = (
-        ThinkingBlock,
-        RedactedThinkingBlock,
-        DocumentBlock,
-        SearchResultBlock,
-    )
-    ntext_cls, nref_cls = NestedText, NestedToolReference
-    unset = UNSET
+    # the classes and the sentinel as locals (from Final names: C statics to mypyc, no dict lookups)
+    text_cls, result_cls, use_cls, image_cls = _TEXT, _RESULT, _USE, _IMAGE
+    thinking_cls, redacted_cls, doc_cls, search_cls = _THINKING, _REDACTED, _DOCUMENT, _SEARCH
+    ntext_cls, nref_cls = _NESTED_TEXT, _NESTED_REF
+    unset = _UNSET
     image_max = IMAGE_MAX_BYTES
-    block_types = BLOCK_TYPES
+    block_types = _BLOCK_TYPES
+    astuple = _ASTUPLE
     i = start - 1
     for m in messages[start:] if start else messages:
         i += 1
@@ -883,7 +945,8 @@ def walk_decoded(
             saved.hist = tuple(res.history_tool_names)
             saved.refs = tuple(res.tool_refs)
             res.saved = saved
-        role: str = m.role  # "user", "assistant" or "system" (the schema's Literal: interned strings)
+        mf: tuple = astuple(m)  # role, content (_MESSAGE_FIELDS): one call, not two attribute reads
+        role: str = mf[0]  # "user", "assistant" or "system" (the schema's Literal: interned strings)
         if role == "assistant":
             n_asst += 1
             is_asst, is_user = True, False
@@ -896,7 +959,7 @@ def walk_decoded(
                 return walk_decoded(messages, shape, every_merge, True)  # check_roles has a word to say
             sys_turn = _new_turn(turns if records else sys_tail, role, i)
             prev_role = role
-            content = m.content
+            content = mf[1]
             if type(content) is str:
                 sys_text: str = content
                 if sys_text and sys_text.isspace():
@@ -943,7 +1006,7 @@ def walk_decoded(
             track_a3 = False
         last_end = i + 1
 
-        content = m.content
+        content = mf[1]
         if type(content) is str:
             s: str = content
             if not s or s.isspace():
@@ -961,11 +1024,12 @@ def walk_decoded(
             j += 1
             c = type(b)
             if c is text_cls:
-                txt: str = b.text
+                tf: tuple = astuple(b)  # text, cache_control (_TEXT_FIELDS)
+                txt: str = tf[0]
                 if not txt or txt.isspace():
                     return None
                 n_text += 1
-                if b.cache_control:
+                if tf[1]:
                     cc += 1
                 if track_a3 or track_a2:
                     if track_a3:
@@ -979,7 +1043,8 @@ def walk_decoded(
                     return None
                 if not records and turn.other_before_result is not None:
                     return walk_decoded(messages, shape, every_merge, True)  # maybe tool_result_not_first
-                tuid: str = b.tool_use_id
+                rf: tuple = astuple(b)  # tool_use_id, content, is_error, cache_control (_RESULT_FIELDS)
+                tuid: str = rf[0]
                 if tuid not in good_ids:
                     if id_match(tuid) is None:
                         return None
@@ -987,9 +1052,9 @@ def walk_decoded(
                         good_add(tuid)
                 has_tool_blocks = True
                 n_tool_result += 1
-                if b.cache_control:
+                if rf[3]:
                     cc += 1
-                rc: Any = b.content
+                rc: Any = rf[1]
                 if type(rc) is list:
                     items: list[Any] = rc
                     if not items:
@@ -1035,7 +1100,8 @@ def walk_decoded(
             elif c is use_cls:
                 if not is_asst:  # (streaming leftovers: the schema hands them back)
                     return None
-                tid: str = b.id
+                f: tuple = astuple(b)  # id, name, input, cache_control, caller, toolset_name (_USE_FIELDS)
+                tid: str = f[0]
                 if tid in seen_tool_ids:
                     return None
                 if old_ids:
@@ -1048,14 +1114,14 @@ def walk_decoded(
                     if len(tid) <= _GOOD_ID_MAX_LEN:
                         good_add(tid)
                 seen_tool_ids.add(tid)
-                if b.cache_control:
+                if f[3]:
                     cc += 1
-                name: str = b.name
+                name: str = f[1]
                 has_tool_blocks = True
                 n_tool_use += 1
-                caller = b.caller
+                caller = f[4]
                 ce = type(caller) is dict and str(caller.get("type")).startswith("code_execution")
-                if b.toolset_name is unset and name not in hist_names:  # its first use is all B1 reads
+                if f[5] is unset and name not in hist_names:  # its first use is all B1 reads
                     hist_names.add(name)
                     hist_append((name, i, j))
                 if turn.tool_uses is None:
@@ -1119,18 +1185,19 @@ def walk_decoded(
     _record(
         shape,
         res,
-        (("user", n_user), ("assistant", n_asst), ("system", n_sys)),
-        (
-            ("text", n_text),
-            ("tool_use", n_tool_use),
-            ("tool_result", n_tool_result),
-            ("thinking", n_thinking),
-            ("redacted_thinking", n_redacted),
-            ("image", n_image),
-            ("document", n_document),
-            ("search_result", n_search),
-            ("tool_reference", n_refs),
-        ),
+        n_user,
+        n_asst,
+        n_sys,
+        0,
+        n_text,
+        n_tool_use,
+        n_tool_result,
+        n_thinking,
+        n_redacted,
+        n_image,
+        n_document,
+        n_search,
+        n_refs,
         has_tool_blocks,
         cc,
     )

@@ -299,9 +299,9 @@ def _window_of(n: int, findings: Sequence[Any], error_message: str | None, promp
     paths = [f.path for f in findings if f.severity == "error"]
     fail_msg, _ = failing_index([*paths, error_message])
     keep = set(range(HEAD)) | set(range(n - TAIL, n))
-    if fail_msg is not None and 0 <= fail_msg < n:
+    if fail_msg is not None and fail_msg >= 0:  # (at or past the end: the message that should have come)
         keep |= set(range(max(0, fail_msg - AROUND), min(n, fail_msg + AROUND + 1)))
-        prompt = prompt_before(fail_msg)
+        prompt = prompt_before(min(fail_msg, n))
         if prompt is not None:
             keep.add(prompt)
     return sorted(keep)

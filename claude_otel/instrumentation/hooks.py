@@ -19,7 +19,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, Span
 
-from claude_otel.core import Finding, analyze, classify_error, normalize_model
+from claude_otel.core import Analysis, Finding, analyze, classify_error, normalize_model
 from claude_otel.core.continuity import check_continuity
 from claude_otel.core.conversations import resumable
 from claude_otel.core.findings import MAX_FINDINGS, cap_findings
@@ -173,8 +173,12 @@ class Instrumentation:
         raw = _replayable_body(request.stream, module)
         client = _client_label(headers)
         betas = _betas(headers) if match.provider == "anthropic" else None  # Bedrock/Vertex: in the body
+        fx = self.forensics.begin(span, headers, raw)
+        # the session the request belongs to, when the client says (keys the conversation memory)
+        conv = (fx.session_header or fx.conversation_header or fx.conversation) if fx is not None else None
+        done = None  # the analysis of the body as sent, when the repair has made it already
         if cfg.repair and raw is not None and match.endpoint == "messages":
-            raw = repair_outgoing(
+            raw, done = repair_outgoing(
                 request,
                 raw,
                 provider=match.provider,
@@ -183,15 +187,24 @@ class Instrumentation:
                 metrics=self.metrics,
                 span=span,
                 max_bytes=cfg.max_body_bytes,
+                conversation=conv,
             )
+            if fx is not None:
+                fx.raw = raw  # (the repaired bytes, if repaired: what the incident record shows)
         retry = _retry_count(headers) if recording else None
         exemplar = self.metrics.exemplar(ctx.trace_id, ctx.span_id)
-        work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar)
         guard = cfg.guard and match.endpoint == "messages"
         attempt = _Attempt(span, match, module, client, None, exemplar)
-        attempt.forensic = self.forensics.begin(span, headers, raw)
+        attempt.forensic = fx
+        work = partial(self._analyse, raw, match, client, betas, retry, recording, exemplar, conv, done)
         attempt.call_span = callspan.call_span_of(span)
-        if cfg.analysis == "overlap" and not guard and raw is not None and not resumable(raw, match.provider):
+        if (
+            cfg.analysis == "overlap"
+            and not guard
+            and raw is not None
+            and done is None
+            and not resumable(raw, match.provider, conv)
+        ):
             # start when the body is on the wire (the app then waits for the answer with the GIL
             # released); starting earlier would hold up the sending itself. A request that continues
             # its conversation's last one is analysed below instead: walking only its new turns costs
@@ -220,11 +233,16 @@ class Instrumentation:
         retry: int | None,
         recording: bool,
         exemplar: Any,
+        conversation: str | None = None,
+        done: Analysis | None = None,
     ) -> _Result | None:
-        """Analysis, cross-turn checks, request metrics, span attributes. Never raises (None: failed)."""
+        """Analysis (`done`: already made, of these bytes), cross-turn checks, request metrics, span
+        attributes. Never raises (None: failed)."""
         try:
             with gc_paused():  # the parsed body is freed inside: see gcpause
-                return self._analyse_body(raw, match, client, betas, retry, recording, exemplar)
+                return self._analyse_body(
+                    raw, match, client, betas, retry, recording, exemplar, conversation, done
+                )
         except Exception as exc:
             self.internal("hook_error", type(exc).__name__)
             return None
@@ -238,6 +256,8 @@ class Instrumentation:
         retry: int | None,
         recording: bool,
         exemplar: Any,
+        conversation: str | None = None,
+        done: Analysis | None = None,
     ) -> _Result:
         cfg = self.config
         m = self.metrics
@@ -249,7 +269,17 @@ class Instrumentation:
         else:
             if len(raw) > cfg.max_body_bytes:
                 self.internal("body_too_large", f"{len(raw)} bytes > max_body_bytes={cfg.max_body_bytes}")
-            analysis = analyze(raw, provider=match.provider, max_bytes=cfg.max_body_bytes, betas=betas)
+            analysis = (
+                done
+                if done is not None
+                else analyze(
+                    raw,
+                    provider=match.provider,
+                    max_bytes=cfg.max_body_bytes,
+                    betas=betas,
+                    conversation=conversation,
+                )
+            )
             predicted = analysis.predicted
             shape = analysis.shape
             model = shape.model

@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-from ..core import analyze
+from ..core import Analysis, analyze
 from .request import repair_request
 
 HEADER = "x-claude-otel-repaired"
@@ -32,9 +32,12 @@ def repair_outgoing(
     metrics: Any,
     span: Any,
     max_bytes: int | None = None,
-) -> bytes:
-    """The body that will be sent: ``raw``, or the repaired bytes now in the request's stream. A body over
-    ``max_bytes`` is not analysed, so not repaired."""
+    conversation: str | None = None,
+) -> tuple[bytes, Analysis | None]:
+    """(the body that will be sent: ``raw``, or the repaired bytes now in the request's stream; the
+    analysis of that body when it is ``raw`` unchanged, for the caller to use rather than analyse the
+    same bytes again, else None). A body over ``max_bytes`` is not analysed, so not repaired.
+    ``conversation``: as for ``analyze``."""
     _REPAIRED.set(None)
     stream = request.stream
     if (
@@ -42,11 +45,11 @@ def repair_outgoing(
         or not isinstance(stream, module.ByteStream)
         or getattr(stream, "_stream", None) is not raw
     ):
-        return raw
-    analysis = analyze(raw, provider=provider, betas=betas, max_bytes=max_bytes)
+        return raw, None
+    analysis = analyze(raw, provider=provider, betas=betas, max_bytes=max_bytes, conversation=conversation)
     fixed = repair_request(raw, analysis, provider=provider, betas=betas)
     if fixed is None:
-        return raw
+        return raw, analysis
     request.headers["content-length"] = str(len(fixed.body))
     stream._stream = fixed.body  # what ByteStream yields to the transport
     for rule in fixed.rules:
@@ -54,7 +57,7 @@ def repair_outgoing(
     if span.is_recording():
         span.set_attribute(SPAN_ATTRIBUTE, list(fixed.rules))
     _REPAIRED.set(fixed.header_value)
-    return fixed.body
+    return fixed.body, None
 
 
 def mark_response(response: Any) -> None:

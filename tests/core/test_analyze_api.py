@@ -85,6 +85,30 @@ def test_betas_are_recorded_in_the_shape() -> None:
     assert a.shape.as_dict()["betas"] == ["advanced-tool-use-2025-11-20"]
 
 
+def test_the_beta_header_is_read_the_same_every_time_and_its_memo_stays_bounded() -> None:
+    """The header's text is parsed once (a client sends the same on every request): the same names, from
+    a str subclass too; at most _BETAS_MEMO_MAX headers remembered, none longer than _BETAS_MEMO_CHARS."""
+    from claude_otel.core import analysis
+
+    raw = wire(body([user("q")]))
+    header = " advanced-tool-use-2025-11-20 , ,context-1m-2025-08-07"
+    want = ("advanced-tool-use-2025-11-20", "context-1m-2025-08-07")
+    for _ in range(2):
+        assert analyze(raw, betas=header).shape.betas == want
+
+    class Header(str):
+        pass
+
+    assert analyze(raw, betas=Header(header)).shape.betas == want
+    for k in range(3 * analysis._BETAS_MEMO_MAX):
+        analyze(raw, betas=f"beta-{k}")
+        assert len(analysis._BETAS_MEMO) <= analysis._BETAS_MEMO_MAX
+    long = ",".join(f"b{k}" for k in range(2000))
+    assert len(long) > analysis._BETAS_MEMO_CHARS
+    assert len(analyze(raw, betas=long).shape.betas) == 2000
+    assert long not in analysis._BETAS_MEMO
+
+
 def test_shape_counts_and_flags() -> None:
     b = body(
         [

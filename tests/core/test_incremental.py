@@ -127,6 +127,47 @@ def test_resumable_tells_which_requests_will_resume() -> None:
     assert conversations.MEMORY.resumed == resumed + 1
 
 
+def test_the_remembered_match_keeps_nothing_alive_once_used() -> None:
+    """resumable() remembers its match for the analyze() of the same bytes; that analyze() uses it and
+    lets it go: the replaced checkpoint (a whole decoded request) and the body are not kept alive."""
+    import sys
+
+    first, second, third = _session_pair()
+    analyze(first)
+    analyze(second)
+    old = next(iter(conversations.MEMORY._entries.values()))  # replaced by third's checkpoint
+    assert conversations.resumable(third)
+    held = sys.getrefcount(old)
+    analyze(third)
+    assert next(iter(conversations.MEMORY._entries.values())) is not old
+    assert sys.getrefcount(old) == held - 2  # neither the memory nor the remembered match holds it
+    assert conversations._MATCHED == (None, None)
+
+
+def test_sessions_that_open_alike_keep_their_own_checkpoints_by_session_id() -> None:
+    """Keyed by the first KB alone, two sessions that open alike take each other's place request by
+    request and never resume; with the session id the client sends, each resumes from its own last
+    request, with the cold answers either way."""
+    ra, rb = cc.twin_steps(8, result_chars=2500)
+    assert ra[0][:1024] == rb[0][:1024] and ra[-1][-60000:] != rb[-1][-60000:]
+    for x, y in zip(ra, rb, strict=True):  # interleaved, as concurrent sessions reach the process
+        incremental(x)
+        incremental(y)
+    assert conversations.MEMORY.resumed == 0
+    conversations.MEMORY.clear()
+    for x, y in zip(ra, rb, strict=True):
+        assert conversations.resumable(x, "anthropic", "session-a") == (x is not ra[0] and x is not ra[1])
+        incremental(x, conversation="session-a")
+        incremental(y, conversation="session-b")
+    assert conversations.MEMORY.resumed == 2 * (len(ra) - 2)
+    # an id that is not a short str is ignored (the first KB alone keys the conversation)
+    conversations.MEMORY.clear()
+    for x in ra:
+        incremental(x, conversation="x" * (conversations.CONVERSATION_ID_MAX + 1))
+        incremental(x, conversation=12)  # type: ignore[arg-type]
+    assert len(conversations.MEMORY) == 1
+
+
 def test_an_id_changed_deep_in_the_prefix_gives_the_cold_finding() -> None:
     first, second, third = _session_pair()
     analyze(first)

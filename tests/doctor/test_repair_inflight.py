@@ -140,6 +140,46 @@ def test_sdk_without_repair_gets_the_400_and_no_header(mock: MockServer) -> None
     assert "claude_otel_repairs_total{" not in generate_latest(registry).decode()
 
 
+def _our_attributes(spans: InMemorySpanExporter) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in (s.attributes or {}).items() if k.startswith("claude_otel.") and "id" not in k}
+        for s in spans.get_finished_spans()
+        if s.attributes and "claude_otel.predicted" in s.attributes
+    ]
+
+
+@pytest.mark.parametrize("analysis", ["inline", "overlap"])
+def test_with_repair_a_request_that_needs_none_is_analysed_once(
+    mock: MockServer, analysis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repair analyses the body first; when it repairs nothing, that analysis is the request's: the
+    hooks do not analyse the same bytes again, and the telemetry is what it is without repair."""
+    from claude_otel.core import analysis as core_analysis
+
+    calls: list[int] = []
+    real = core_analysis.analyze
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(len(args[0]))
+        return real(*args, **kwargs)
+
+    for name in ("claude_otel.instrumentation.hooks", "claude_otel.repair.inflight"):
+        monkeypatch.setattr(f"{name}.analyze", counting)
+    answered = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": TOOL_ID, "content": "f"}]}
+    ok = dict(damaged_body(), messages=[*damaged_body()["messages"][:2], answered])  # nothing to repair
+    seen = []
+    for repair in (False, True):
+        calls.clear()
+        _registry, spans = _instrument(mock, repair=repair, analysis=analysis)
+        try:
+            _client(mock).messages.create(**ok)
+        finally:
+            claude_otel.uninstrument()
+        assert len(calls) == 1, (repair, calls)
+        seen.append(_our_attributes(spans))
+    assert seen[0] == seen[1] and seen[0][0]["claude_otel.predicted"] == "ok"
+
+
 def test_repair_is_off_by_default_and_read_from_the_environment() -> None:
     assert Config.build().repair is False
     assert Config.build(env={"CLAUDE_OTEL_REPAIR": "1"}).repair is True

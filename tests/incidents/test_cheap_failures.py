@@ -137,7 +137,14 @@ def test_the_one_pass_and_the_two_pass_split_give_the_full_skeleton_windowed(ext
         assert (split(raw) is None) == bool(extra)
         findings = analyze(raw).findings
         n = len(orjson.loads(raw)["messages"])
-        for message in (None, f"messages.{n // 2}: x", f"messages.{n - 1}.content.0: y"):
+        # (an index at or past the end: an error about the message that should have come next)
+        for message in (
+            None,
+            f"messages.{n // 2}: x",
+            f"messages.{n - 1}.content.0: y",
+            f"messages.{n}: z",
+            f"messages.{n + 40}: w",
+        ):
             record, full, fail_msg, fail_block = _record_and_full(raw, findings, message)
             assert record["skeleton"] == window_skeleton(full, fail_msg, fail_block)
             assert record["rewind_to_message"] == rewind_target(full, fail_msg)

@@ -40,10 +40,15 @@ def fresh() -> Iterator[None]:
 
 
 def session(
-    mode: str, otel: Any, requests: list[bytes], monkeypatch: pytest.MonkeyPatch
+    mode: str,
+    otel: Any,
+    requests: list[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    extra_headers: list[dict[str, str]] | None = None,
 ) -> tuple[list, list]:
-    """Send the requests in order; per request, how its analysis ran ("job": handed to the worker, else
-    the name of the thread that ran it on the spot), and our span attributes."""
+    """Send the requests in order (each with its `extra_headers`, if given); per request, how its
+    analysis ran ("job": handed to the worker, else the name of the thread that ran it on the spot), and
+    our span attributes."""
     clear_caches()
     otel.span_exporter.clear()
     threads: list[str] = []
@@ -69,8 +74,9 @@ def session(
         )
         try:
             with httpx2.Client(base_url=double.base_url) as c:
-                for raw in requests:
-                    with c.stream("POST", "/v1/messages", content=raw, headers=HEADERS) as r:
+                for k, raw in enumerate(requests):
+                    headers = {**HEADERS, **(extra_headers[k] if extra_headers else {})}
+                    with c.stream("POST", "/v1/messages", content=raw, headers=headers) as r:
                         r.read()
         finally:
             claude_otel.uninstrument()
@@ -120,3 +126,20 @@ def test_a_request_that_does_not_continue_goes_to_the_worker(
     assert threads[4] == threading.current_thread().name  # the third: resumed, on the spot
     assert threads[5] == "job"  # the fourth
     assert len(attrs) == 4
+
+
+def test_claude_code_sessions_that_open_alike_resume_by_their_session_header(
+    otel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two Claude Code sessions of one prompt in one checkout (the same first KB), their requests
+    interleaved: by the x-claude-code-session-id each sends, each request resumes from its own session's
+    last one, on the spot; without the header they would take each other's place and none would."""
+    ra, rb = cc.twin_steps(6, result_chars=2500)
+    requests = [r for pair in zip(ra, rb, strict=True) for r in pair]
+    ids = [{"x-claude-code-session-id": f"session-{'ab'[k % 2]}"} for k in range(len(requests))]
+    threads, attrs = session("overlap", otel, requests, monkeypatch, ids)
+    assert conversations.MEMORY.resumed == len(requests) - 4
+    assert threads[-4:] == [threading.current_thread().name] * 4  # resumed: on the spot
+    assert {a["claude_otel.predicted"] for a in attrs} == {"ok"}
+    threads, _ = session("overlap", otel, requests, monkeypatch)  # no header: the first KB alone
+    assert conversations.MEMORY.resumed == 0
