@@ -11,6 +11,7 @@ when the exemplar is None or this prometheus_client keeps its values elsewhere.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -55,9 +56,9 @@ def observe(metric: Any, amount: float, exemplar: dict[str, str] | None) -> None
         metric.observe(amount, exemplar)
         return
     metric._sum.inc(amount)
-    for i, bound in enumerate(metric._upper_bounds):
-        if amount <= bound:
-            bucket = metric._buckets[i]
-            bucket.inc(1)
-            bucket.set_exemplar(Exemplar(exemplar, amount, time.time()))
-            break
+    bounds = metric._upper_bounds  # sorted, ending with +Inf: the first bound >= amount, found in C
+    i = bisect_left(bounds, amount)
+    if i < len(bounds) and amount <= bounds[i]:  # (NaN falls in no bucket, as in observe())
+        bucket = metric._buckets[i]
+        bucket.inc(1)
+        bucket.set_exemplar(Exemplar(exemplar, amount, time.time()))

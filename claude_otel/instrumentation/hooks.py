@@ -34,6 +34,7 @@ from .config import Config
 from .decode import DecodingObserver, decode_prefix, decoder_for
 from .errors import GuardError, guard_error
 from .genai import GenAIRecorder, stream_error_outcome, usage_attributes
+from .headers import REQUEST_HEADERS, RESPONSE_HEADERS, pick
 from .internal import InternalErrors
 from .matcher import Match, Matcher
 from .metrics import Metrics, count, get_metrics, observe, outcome_for_status, stop_reason_label
@@ -165,7 +166,7 @@ class Instrumentation:
         if match is None:
             return
         module = sys.modules.get(type(url).__module__.split(".")[0])
-        headers = request.headers
+        headers = pick(request.headers, REQUEST_HEADERS)  # the five read below, in one pass
         ctx = span.get_span_context()
         recording = span.is_recording()
         cfg = self.config
@@ -301,16 +302,16 @@ class Instrumentation:
                 elif predicted == "ok":
                     predicted = "warning"
             if predicted not in ("skipped", "unparsed"):
-                m.req_tool_use.observe(shape.tool_use_count, exemplar)
-                m.req_tool_result.observe(shape.tool_result_count, exemplar)
-                m.req_messages.observe(shape.message_count, exemplar)
+                observe(m.req_tool_use, shape.tool_use_count, exemplar)
+                observe(m.req_tool_result, shape.tool_result_count, exemplar)
+                observe(m.req_messages, shape.message_count, exemplar)
             else:
                 shape = None  # only the size is known
-            m.req_bytes.observe(len(raw), exemplar)
+            observe(m.req_bytes, len(raw), exemplar)
         model = model if isinstance(model, str) else None
         model_label = normalize_model(model)
         for rule_severity in {(f.rule, f.severity) for f in findings}:
-            m.child(m.findings, rule_severity).inc(exemplar=exemplar)
+            count(m.child(m.findings, rule_severity), exemplar)
         if not recording:
             return _Result(predicted, model_label, findings, None, model)
         attrs: dict[str, Any] = {
@@ -398,7 +399,7 @@ class Instrumentation:
         exemplar = attempt.exemplar
         labels = (attempt.match.endpoint, attempt.model_label, attempt.client, attempt.predicted, outcome)
         count(m.child(m.requests, labels), exemplar)
-        headers = response.headers
+        headers = pick(response.headers, RESPONSE_HEADERS)  # the three read below, in one pass
         recording = span.is_recording()
         if recording:
             attrs: dict[str, Any] = {A.OUTCOME: outcome}
@@ -609,15 +610,12 @@ def _start_after_send(extensions: Any, job: Job, start: Callable[[Job], None], i
     if not isinstance(extensions, dict):
         return False
     chained = extensions.get("trace")
-
-    def fire(name: str) -> None:
-        if not job.started and name.endswith(_SEND_DONE):
-            start(job)
-
+    # (httpcore calls this for every step of every request: one C-level suffix test first)
     if is_async:
 
         async def atrace(name: str, info: Any) -> None:
-            fire(name)
+            if name.endswith(_SEND_DONE) and not job.started:
+                start(job)
             if chained is not None:
                 await chained(name, info)
 
@@ -625,7 +623,8 @@ def _start_after_send(extensions: Any, job: Job, start: Callable[[Job], None], i
     else:
 
         def trace(name: str, info: Any) -> None:
-            fire(name)
+            if name.endswith(_SEND_DONE) and not job.started:
+                start(job)
             if chained is not None:
                 chained(name, info)
 

@@ -19,8 +19,10 @@ def record_bytes(record: ResponseRecord) -> int:
     """An estimate of what keeping ``record`` costs (its ids, fingerprints and their containers)."""
     size = 200 + len(record.message_id or "") + len(record.container_id or "")
     for ids in (record.tool_use_ids, record.server_tool_use_ids):
-        size += sum(len(i) + _ENTRY_OVERHEAD for i in ids)
-    size += sum(_ENTRY_OVERHEAD + sum(len(x) + _ENTRY_OVERHEAD for x in fp) for fp in record.thinking)
+        if ids:
+            size += sum(map(len, ids)) + _ENTRY_OVERHEAD * len(ids)
+    for fp in record.thinking:
+        size += _ENTRY_OVERHEAD + sum(map(len, fp)) + _ENTRY_OVERHEAD * len(fp)
     return size
 
 
@@ -55,26 +57,33 @@ class StateStore:
     def put(self, record: ResponseRecord) -> None:
         if self.max_entries <= 0:
             return
-        keys = [k for k in record.index_keys() if len(k) <= _MAX_KEY_LEN]
-        size = record_bytes(record) + sum(len(k) + _ENTRY_OVERHEAD for k in keys)
-        if not keys or size > self.max_bytes:
+        keys = record.index_keys()
+        if not keys:
+            return
+        if max(map(len, keys)) > _MAX_KEY_LEN:
+            keys = tuple(k for k in keys if len(k) <= _MAX_KEY_LEN)
+            if not keys:
+                return
+        size = record_bytes(record) + sum(map(len, keys)) + _ENTRY_OVERHEAD * len(keys)
+        if size > self.max_bytes:
             return
         now = self._clock()
+        data, refs, rid = self._data, self._refs, id(record)
         with self._lock:
             for key in keys:
-                old = self._data.get(key)
+                old = data.get(key)
+                data[key] = (now, record)  # a new key goes to the end; a known one is moved there
                 if old is not None:
+                    data.move_to_end(key)
                     self._release(old[1])
-                self._data[key] = (now, record)
-                self._data.move_to_end(key)
-                ref = self._refs.get(id(record))
+                ref = refs.get(rid)
                 if ref is None:
-                    self._refs[id(record)] = [1, size]
+                    refs[rid] = [1, size]
                     self.bytes += size
                 else:
                     ref[0] += 1
-            while len(self._data) > self.max_entries or self.bytes > self.max_bytes:
-                _, (_, evicted) = self._data.popitem(last=False)
+            while len(data) > self.max_entries or self.bytes > self.max_bytes:
+                _, (_, evicted) = data.popitem(last=False)
                 self._release(evicted)
 
     def _release(self, record: ResponseRecord) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 __all__ = ["AnalysisWorker", "Job"]
 
 _MISSING = object()
+_new_lock = threading.Lock  # the C lock: two per job, no Condition, no Event (those are Python code)
 
 
 class Job:
@@ -28,14 +29,15 @@ class Job:
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         self._fn: Callable[[], Any] | None = fn
-        self._claim = threading.Lock()  # acquired once, never released: who holds it runs the job
-        self._done = threading.Event()
+        self._claim = _new_lock()  # acquired once, never released: who holds it runs the job
+        self._done = _new_lock()  # held until the job has run: result() waits by acquiring it
+        self._done.acquire()
         self._value: Any = _MISSING
         self._error: BaseException | None = None
 
     def run(self) -> None:
         """Run the job unless someone else already does (or did)."""
-        if not self._claim.acquire(blocking=False):
+        if not self._claim.acquire(False):
             return
         fn, self._fn = self._fn, None
         try:
@@ -43,11 +45,11 @@ class Job:
         except BaseException as exc:  # kept for result(); the worker thread must survive
             self._error = exc
         finally:
-            self._done.set()
+            self._done.release()
 
     @property
     def done(self) -> bool:
-        return self._done.is_set()
+        return self._value is not _MISSING or self._error is not None
 
     @property
     def started(self) -> bool:
@@ -59,8 +61,10 @@ class Job:
         Raises TimeoutError after ``timeout`` seconds, or the job's own exception.
         """
         self.run()
-        if not self._done.wait(timeout):
+        done = self._done
+        if not done.acquire(True, -1 if timeout is None else timeout):
             raise TimeoutError("analysis did not finish in time")
+        done.release()  # another caller of result() passes too
         if self._error is not None:
             raise self._error
         return self._value
@@ -70,7 +74,7 @@ class AnalysisWorker:
     def __init__(self, max_queue: int = 256) -> None:
         self.max_queue = max_queue
         self._pid = -1
-        self._queue: queue.Queue[Job] | None = None
+        self._queue: queue.SimpleQueue[Job] | None = None
         self._start_lock = threading.Lock()
 
     def submit(self, fn: Callable[[], Any]) -> Job | None:
@@ -79,32 +83,34 @@ class AnalysisWorker:
         return job if self.enqueue(job) else None
 
     def enqueue(self, job: Job) -> bool:
-        """Queue a job made earlier; False if the queue is full (it then runs when its result is asked)."""
+        """Queue a job made earlier; False if the queue is full (it then runs when its result is asked).
+
+        The queue is a C ``SimpleQueue`` (a put wakes the thread without any Python-level Condition);
+        its bound is checked before the put, so concurrent callers may pass it by one each."""
         if job.started:
             return True
         q = self._queue
         if q is None or self._pid != os.getpid():
             q = self._start()
-        try:
-            q.put_nowait(job)
-        except queue.Full:
+        if q.qsize() >= self.max_queue:
             return False
+        q.put(job)
         return True
 
-    def _start(self) -> queue.Queue[Job]:
+    def _start(self) -> queue.SimpleQueue[Job]:
         pid = os.getpid()
         if self._pid != pid:  # a forked child inherits neither the thread nor a usable lock
             self._start_lock = threading.Lock()
         with self._start_lock:
             if self._queue is None or self._pid != pid:
-                q: queue.Queue[Job] = queue.Queue(self.max_queue)
+                q: queue.SimpleQueue[Job] = queue.SimpleQueue()
                 thread = threading.Thread(target=_loop, args=(q,), name="claude-otel-analysis", daemon=True)
                 thread.start()
                 self._queue, self._pid = q, pid
             return self._queue
 
 
-def _loop(q: queue.Queue[Job]) -> None:
+def _loop(q: queue.SimpleQueue[Job]) -> None:
     get = q.get
     while True:
         get().run()  # Job.run catches everything
