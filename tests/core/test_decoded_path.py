@@ -513,6 +513,31 @@ def test_cross_turn_checks_read_the_decoded_request_as_the_parsed_body(thread: b
     assert ("thread_results_mismatch" in rules) is thread
 
 
+def test_cross_turn_checks_agree_on_every_claude_code_and_real_client_body() -> None:
+    """The decoded request's view (the last assistant message built from its structs) gives the parsed
+    body's findings: with a record of that turn whose thinking differs (and a container), and with none
+    (a record found by the thinking signature alone when the turn has no tool_use)."""
+    checked = 0
+    rules: set[str] = set()
+    for name, raw in claude_code_bodies():
+        body = orjson.loads(raw)
+        msgs = body["messages"]
+        asst = [m for m in msgs if m["role"] == "assistant" and isinstance(m["content"], list)]
+        if not asst or asst[-1] is not max(
+            (m for m in msgs if m["role"] == "assistant"), key=lambda m: msgs.index(m)
+        ):
+            continue
+        a = analyze(raw)
+        assert a.decoded is not None, name
+        for store in (_records(body), {}):
+            got = check_continuity(a.decoded, store.get)
+            assert got == check_continuity(body, store.get), name
+            rules |= {f.rule for f in got}
+        checked += 1
+    assert checked >= 40
+    assert {"container_required", "thinking_modified"} <= rules  # (the records were found)
+
+
 # --- Claude Code-shaped bodies: system messages inside messages[] ---------------------------------------
 
 
