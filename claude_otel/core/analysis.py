@@ -251,7 +251,8 @@ def _fast_remembered(
     body: bytes, shape: Shape, out: Collector, betas: tuple[str, ...] | None, conversation: str | None
 ) -> Request | None:
     memory = conversations.MEMORY
-    key = conversations.key_of(body, out.provider, conversations.conversation_id(conversation))
+    conv = None if conversation is None else conversations.conversation_id(conversation)
+    key = conversations.key_of(body, out.provider, conv)
     cp = memory._entries.get(key)  # (MEMORY.get without the call: every large body pays it)
     if cp is not None and cp.prefix:
         cont = conversations.continued(cp, body)
@@ -271,39 +272,26 @@ def _fast_remembered(
                 memory.put(key, Checkpoint(body, save_at, res.saved, req, at_offset, cp.tail, cp.known))
             return req
     with gc_paused():  # decoded whole: decode, walk and checks allocate; none of it is garbage yet
-        return _fast_cold(body, shape, out, betas, memory, key, cp)
-
-
-def _fast_cold(
-    body: bytes,
-    shape: Shape,
-    out: Collector,
-    betas: tuple[str, ...] | None,
-    memory: conversations.ConversationMemory,
-    key: int,
-    cp: Checkpoint | None,
-) -> Request | None:
-    """_fast_remembered for a body that does not continue its conversation's checkpoint."""
-    req, known = _decode(body)
-    if req is None:
-        return None
-    if cp is None and key not in memory.seen._keys:
-        # a new conversation: its key noted, nothing more (most conversations stay short)
-        if _analyze_decoded(req, shape, out, betas, known=known) is None:
+        req, known = _decode(body)
+        if req is None:
             return None
-        memory.seen.add(key)
+        if cp is None and key not in memory.seen._keys:
+            # a new conversation: its key noted, nothing more (most conversations stay short)
+            if _analyze_decoded(req, shape, out, betas, known=known) is None:
+                return None
+            memory.seen.add(key)
+            return req
+        # its second request (or one that did not continue the last): checkpoint and layout for the next
+        save_at = conversations.checkpoint_index(req.messages)
+        res = _analyze_decoded(req, shape, out, betas, None, save_at, known)
+        if res is None:
+            return None
+        if res.saved is not None and not res.complete:
+            found = conversations.layout(body, len(req.messages), save_at)
+            prefix, tail = found if found is not None else (0, b"")
+            memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail, known))
+            memory.seen.discard(key)
         return req
-    # its second request (or one that did not continue the last): checkpoint and layout for the next
-    save_at = conversations.checkpoint_index(req.messages)
-    res = _analyze_decoded(req, shape, out, betas, None, save_at, known)
-    if res is None:
-        return None
-    if res.saved is not None and not res.complete:
-        found = conversations.layout(body, len(req.messages), save_at)
-        prefix, tail = found if found is not None else (0, b"")
-        memory.put(key, Checkpoint(body, save_at, res.saved, req, prefix, tail, known))
-        memory.seen.discard(key)
-    return req
 
 
 def _analyze_decoded(
