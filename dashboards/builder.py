@@ -206,6 +206,21 @@ def datasource_variable(name: str, label: str, plugin: str) -> dict[str, Any]:
     }
 
 
+def _multi_select(all_value: str) -> dict[str, Any]:
+    """What every label variable of ours shares: multi-select, "All" selected and meaning ``all_value``."""
+    return {
+        "includeAll": True,
+        "multi": True,
+        "allValue": all_value,
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "hide": 0,
+        "options": [],
+        "refresh": 2,
+        "regex": "",
+        "sort": 1,
+    }
+
+
 def loki_label_variable(name: str, label: str, label_name: str) -> dict[str, Any]:
     """A multi-select variable over the values of one Loki stream label; "All" means ``.+``.
 
@@ -223,15 +238,7 @@ def loki_label_variable(name: str, label: str, label_name: str) -> dict[str, Any
             "stream": "",
             "refId": "LokiVariableQueryEditor-VariableQuery",
         },
-        "includeAll": True,
-        "multi": True,
-        "allValue": ".+",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "hide": 0,
-        "options": [],
-        "refresh": 2,
-        "regex": "",
-        "sort": 1,
+        **_multi_select(".+"),
     }
 
 
@@ -245,15 +252,7 @@ def label_variable(name: str, label: str, metric: str, label_name: str) -> dict[
         "datasource": PROMETHEUS,
         "definition": definition,
         "query": {"qryType": 1, "query": definition, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "includeAll": True,
-        "multi": True,
-        "allValue": ".*",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "hide": 0,
-        "options": [],
-        "refresh": 2,
-        "regex": "",
-        "sort": 1,
+        **_multi_select(".*"),
     }
 
 
