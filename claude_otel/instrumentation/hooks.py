@@ -440,25 +440,21 @@ class Instrumentation:
             self.forensics.on_error(span, attempt, status, body)
             return
         ctype = (headers.get("content-type") or "") if headers is not None else ""
-        streamed = (
-            attempt.match.endpoint == "messages"
-            and status < 300
-            and "text/event-stream" in ctype
-            and target is not None
-            and (not encoding or decoder_for(encoding) is not None)
-        )
-        if not streamed:  # a stream's verdict waits for its end (_finish): an `event: error` is a failure
+        observer: Any = None
+        if attempt.match.endpoint == "messages" and status < 300:
+            if "text/event-stream" in ctype:
+                observer = SSEObserver()
+            elif "json" in ctype:
+                observer = JSONObserver(self.config.max_body_bytes)
+        decoder = decoder_for(encoding) if encoding and observer is not None else None
+        observed_stream = observer.__class__ is SSEObserver and target is not None
+        if not (observed_stream and (decoder is not None or not encoding)):
+            # (a stream that will be observed gets its verdict at its end, in _finish: an `event: error`
+            # in a 200 stream is a failure)
             self.forensics.on_success(span, attempt, status)
-        if attempt.match.endpoint != "messages" or status >= 300:
-            return
-        if "text/event-stream" in ctype:
-            observer: Any = SSEObserver()
-        elif "json" in ctype:
-            observer = JSONObserver(self.config.max_body_bytes)
-        else:
+        if observer is None:
             return
         if encoding:
-            decoder = decoder_for(encoding)
             if decoder is None:
                 self.internal("response_encoding_unsupported", encoding[:32])
                 return
